@@ -1,0 +1,62 @@
+# wasm-eventsource — build, test, demo, conformance and benchmarks.
+#
+#   make demo   build dist/ and serve the demo pages on http://127.0.0.1:8080
+#   make test   everything CI runs (installs Chromium and Node.js when missing)
+
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+DIST      := dist
+ADDR      ?= 127.0.0.1:8080
+WASMFLAGS := -trimpath -ldflags="-s -w"
+JSEXEC    := $(GOROOT)/lib/wasm/go_js_wasm_exec
+
+.PHONY: all build test deps vet unit jstest e2e demo conformance bench clean
+
+all: build
+
+build:
+	@mkdir -p $(DIST)
+	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o $(DIST)/eventsource.wasm ./wasm
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
+	cp jsglue/eventsource.mjs jsglue/eventsource.d.ts $(DIST)/
+	@ls -l $(DIST)
+
+# deps installs what the tests need on a fresh machine: a Chromium for the
+# browser tests and Node.js for the js/wasm unit tests. It never skips: when
+# it cannot install, it fails.
+deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { \
+		echo "no Chromium found: installing Debian's chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v node >/dev/null 2>&1 || { \
+		echo "no Node.js found: installing Debian's nodejs"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "FATAL: no Chromium after install"; exit 1; }
+	@command -v node >/dev/null 2>&1 || { echo "FATAL: no node after install"; exit 1; }
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./sse/... ./server/... ./wasm/...
+
+jstest:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(JSEXEC)" ./sse/... ./wasm/...
+
+e2e: build
+	$(GO) test -count=1 -timeout 10m ./e2e/...
+
+test: deps build vet unit jstest e2e
+
+demo: build
+	$(GO) run ./server/cmd/sseserver -addr $(ADDR) -web web -dist $(DIST)
+
+conformance: deps build
+	CONFORMANCE_REPORT=$(CURDIR)/CONFORMANCE.md $(GO) test -count=1 -timeout 10m -run 'TestConformance' ./e2e/...
+
+bench: deps build
+	$(GO) run ./e2e/cmd/bench -dist $(DIST) -out BENCHMARKS.md
+
+clean:
+	rm -rf $(DIST)

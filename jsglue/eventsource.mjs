@@ -1,0 +1,295 @@
+// wasm-eventsource: a spec-exact EventSource on fetch streams, with its engine
+// in Go compiled to WebAssembly.
+//
+//   import { load } from "./eventsource.mjs";
+//   const EventSource = await load();
+//   const es = new EventSource("/chat", { method: "POST", headers: {...}, body });
+//
+// This module holds what must be JavaScript: the class shell (so that the
+// constructor can throw, `new.target` is checked and the accessors are real
+// prototype accessors like the native ones) and the helpers that dispatch
+// events. The engine (fetch, parsing, reconnection) runs in eventsource.wasm.
+// Nothing here touches `window` or `document` on the load path, so the module
+// also works in a module worker.
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 2;
+
+let loading = null;
+
+/**
+ * Loads the WebAssembly engine once and resolves to the EventSource class.
+ * Later calls return the same promise (and so the same class).
+ * @param {{wasmURL?: string|URL, wasmExecURL?: string|URL}} [options]
+ */
+export function load(options = {}) {
+  if (!loading) {
+    loading = boot(options);
+    loading.catch(() => { loading = null; }); // a failed load may be retried
+  }
+  return loading;
+}
+
+/**
+ * Loads the engine and puts the class on globalThis.EventSource.
+ * @param {{wasmURL?: string|URL, wasmExecURL?: string|URL}} [options]
+ */
+export async function install(options = {}) {
+  const EventSource = await load(options);
+  globalThis.EventSource = EventSource;
+  return EventSource;
+}
+
+async function boot(options) {
+  const wasmURL = new URL(options.wasmURL ?? "./eventsource.wasm", import.meta.url);
+  if (typeof globalThis.Go !== "function") {
+    // wasm_exec.js is a classic script that defines globalThis.Go; it runs
+    // fine as a module (it is strict-mode code).
+    await import(new URL(options.wasmExecURL ?? "./wasm_exec.js", import.meta.url).href);
+  }
+  const go = new globalThis.Go();
+  const { instance } = await instantiate(wasmURL, go.importObject);
+
+  const engine = await new Promise((resolve, reject) => {
+    globalThis.__wasmEventSourceBoot = { runtime, ready: resolve };
+    go.run(instance).then(
+      () => reject(new Error("wasm-eventsource: the Go engine exited")),
+      reject,
+    );
+  });
+  delete globalThis.__wasmEventSourceBoot;
+  return defineClass(engine);
+}
+
+async function instantiate(url, imports) {
+  if (typeof WebAssembly.instantiateStreaming === "function") {
+    const response = await fetch(url);
+    if (!response.ok) {
+      throw new Error(`wasm-eventsource: cannot load ${url}: HTTP ${response.status}`);
+    }
+    try {
+      return await WebAssembly.instantiateStreaming(response.clone(), imports);
+    } catch (err) {
+      // A server that does not send application/wasm: compile from bytes.
+      if (!(err instanceof TypeError)) throw err;
+      return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+    }
+  }
+  const response = await fetch(url);
+  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+}
+
+// The runtime is what the Go engine calls. Each helper runs one step of the
+// spec's "queue a task ... unless readyState is CLOSED" logic in JS, so that
+// a close() called by a listener takes effect before the next event.
+const runtime = {
+  CONNECTING, OPEN, CLOSED,
+
+  // announce the connection
+  open(es, s) {
+    if (s.rs === CLOSED) return;
+    s.rs = OPEN;
+    es.dispatchEvent(new Event("open"));
+  },
+
+  // error: rs is CONNECTING when the engine will reconnect ("reestablish
+  // the connection"), CLOSED when it gives up ("fail the connection").
+  // status is the HTTP status when that was the failure, else 0.
+  error(es, s, rs, status, message) {
+    if (s.rs === CLOSED) return;
+    s.rs = rs;
+    const e = new Event("error");
+    e.status = status;
+    e.message = message;
+    es.dispatchEvent(e);
+  },
+
+  // A stream that ended and is not reopened (reconnect: false).
+  end(es, s) {
+    if (s.rs === CLOSED) return;
+    s.rs = CLOSED;
+    es.dispatchEvent(new Event("close"));
+  },
+
+  // dispatch a batch of parsed events (layout: wasm/batch.go)
+  dispatch(es, s, origin, blob, desc, n) {
+    const d = new Int32Array(desc.buffer, desc.byteOffset, n * 3);
+    let off = 0;
+    for (let j = 0; j < 3 * n; j += 3) {
+      if (s.rs === CLOSED) return;
+      let type = "message";
+      if (d[j] >= 0) {
+        type = blob.slice(off, off += d[j]);
+      }
+      const data = blob.slice(off, off += d[j + 1]);
+      if (d[j + 2] >= 0) {
+        s.lid = blob.slice(off, off += d[j + 2]);
+      }
+      es.dispatchEvent(new MessageEvent(type, { data, origin, lastEventId: s.lid }));
+    }
+  },
+
+  // resolves in a later task (setTimeout 0 without the nesting clamp)
+  task() {
+    return new Promise((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => { port1.close(); resolve(); };
+      port2.postMessage(null);
+    });
+  },
+
+  // a fresh copy of the caller's headers, or an empty Headers
+  headers(init) {
+    return new Headers(init ?? undefined);
+  },
+
+  newAbortController() {
+    return new AbortController();
+  },
+
+  fetch(url, init) {
+    return globalThis.fetch(url, init);
+  },
+
+  // Tells a CORS refusal from a server that cannot be reached: after a
+  // rejected cross-origin fetch, a no-cors HEAD to the same URL succeeds
+  // only if the server answered, so the refusal was CORS.
+  async reachable(url, credentials) {
+    const ac = new AbortController();
+    try {
+      await globalThis.fetch(url, { method: "HEAD", mode: "no-cors", cache: "no-store", credentials, signal: ac.signal });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      ac.abort();
+    }
+  },
+
+  bind(obj, name) {
+    return obj[name].bind(obj);
+  },
+
+  consoleError(text) {
+    console.error(text);
+  },
+};
+
+function baseURL() {
+  // document.baseURI honours <base>; workers use their own location.
+  const doc = globalThis.document;
+  if (doc && typeof doc.baseURI === "string") return doc.baseURI;
+  return globalThis.location?.href;
+}
+
+function defineClass(engine) {
+  const handlerTypes = ["open", "message", "error", "close"];
+
+  class EventSource extends EventTarget {
+    #s; // state shared with the engine: rs (readyState), lid (last event ID)
+    #handlers = Object.create(null);
+
+    constructor(url, eventSourceInitDict = undefined) {
+      if (arguments.length === 0) {
+        throw new TypeError("Failed to construct 'EventSource': 1 argument required, but only 0 present.");
+      }
+      // WebIDL USVString: template literals throw on symbols like String() should.
+      const str = `${url}`.toWellFormed();
+      const init = dictionary(eventSourceInitDict);
+      let parsed;
+      try {
+        parsed = new URL(str, baseURL());
+      } catch {
+        throw new DOMException(`Failed to construct 'EventSource': The URL '${str}' is invalid.`, "SyntaxError");
+      }
+      const method = init.method === undefined ? "GET" : `${init.method}`;
+      const withCredentials = Boolean(init.withCredentials);
+      const credentials = init.credentials ?? (withCredentials ? "include" : "same-origin");
+      const body = init.body ?? null;
+      if (body !== null && /^(GET|HEAD)$/i.test(method)) {
+        throw new TypeError(`Failed to construct 'EventSource': a ${method.toUpperCase()} request cannot have a body.`);
+      }
+      // Let fetch's own checks reject a bad method, header or credentials
+      // mode now, as an exception, rather than later as an endless retry.
+      new Request(parsed.href, { method, headers: init.headers, credentials, cache: "no-store" });
+      super();
+      this.#s = {
+        rs: CONNECTING,
+        lid: "",
+        url: parsed.href,
+        wc: withCredentials || credentials === "include",
+      };
+      this.#s.id = engine.open(this, this.#s, parsed.href, {
+        method,
+        headers: init.headers,
+        body,
+        credentials,
+        reconnect: init.reconnect,
+        maxEventSize: init.maxEventSize,
+        lastEventId: init.lastEventId === undefined ? undefined : `${init.lastEventId}`,
+      });
+    }
+
+    get url() { return this.#s.url; }
+    get withCredentials() { return this.#s.wc; }
+    get readyState() { return this.#s.rs; }
+
+    close() {
+      if (this.#s.rs === CLOSED) return;
+      this.#s.rs = CLOSED;
+      engine.close(this.#s.id);
+    }
+
+    static {
+      for (const type of handlerTypes) {
+        Object.defineProperty(this.prototype, `on${type}`, {
+          get() { return this.#handlers[type] ?? null; },
+          set(fn) { this.#setHandler(type, fn); },
+          enumerable: true,
+          configurable: true,
+        });
+      }
+    }
+
+    // An event handler attribute registers one listener, at the time it is
+    // first set, that calls whatever handler is current.
+    #setHandler(type, fn) {
+      const value = typeof fn === "function" || (typeof fn === "object" && fn !== null) ? fn : null;
+      const first = !(type in this.#handlers);
+      this.#handlers[type] = value;
+      if (first) {
+        this.addEventListener(type, (event) => {
+          const h = this.#handlers[type];
+          if (typeof h === "function") h.call(this, event);
+        });
+      }
+    }
+  }
+
+  const constants = { CONNECTING, OPEN, CLOSED };
+  for (const [name, value] of Object.entries(constants)) {
+    const desc = { value, enumerable: true, writable: false, configurable: false };
+    Object.defineProperty(EventSource, name, desc);
+    Object.defineProperty(EventSource.prototype, name, desc);
+  }
+  Object.defineProperty(EventSource.prototype, Symbol.toStringTag, {
+    value: "EventSource",
+    configurable: true,
+  });
+  return EventSource;
+}
+
+// WebIDL dictionary conversion: undefined and null are an empty dictionary;
+// other non-objects are a TypeError.
+function dictionary(v) {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" && typeof v !== "function") {
+    throw new TypeError("Failed to construct 'EventSource': The provided value is not of type 'EventSourceInit'.");
+  }
+  return v;
+}
+
+// For the engine's own tests (wasm/*_test.go run the shell against the Go
+// engine under Node.js). Not an API: it may change at any time.
+export const _internals = { runtime, defineClass };

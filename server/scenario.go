@@ -1,0 +1,79 @@
+package server
+
+import "time"
+
+// This file is the contract between the server and the e2e suite: the types a
+// test uses to describe what the server does on each connection, and what the
+// server reports back about each request it saw.
+
+// Ending says how a connection ends after its last chunk.
+type Ending int
+
+const (
+	// EndClose ends the response cleanly (the body reaches EOF).
+	EndClose Ending = iota
+	// EndHold keeps the response open until the client goes away or the
+	// server shuts down; heartbeats are not sent unless Heartbeat is set.
+	EndHold
+	// EndReset aborts the connection (TCP reset / abrupt close) after the last
+	// chunk, so the client sees a network error mid-body.
+	EndReset
+)
+
+// Chunk is one write to the response body, flushed at once, after Delay.
+type Chunk struct {
+	Delay time.Duration
+	Data  string // raw bytes, written as they are (may hold invalid UTF-8)
+}
+
+// CORS is how a connection answers cross-origin requests (and preflights).
+// A nil *CORS sends no CORS headers at all.
+type CORS struct {
+	AllowOrigin      string // "*", "echo" (echo the request's Origin), or an exact origin
+	AllowCredentials bool
+	AllowHeaders     string // Access-Control-Allow-Headers on preflight answers
+	AllowMethods     string // Access-Control-Allow-Methods on preflight answers
+}
+
+// Conn is what the server does for one request of a scenario.
+type Conn struct {
+	Status    int               // 0 means 200
+	Headers   map[string]string // response headers; "Content-Type" defaults to "text/event-stream" when absent from the map; set it to "" to send none
+	Chunks    []Chunk
+	End       Ending
+	CORS      *CORS
+	Heartbeat time.Duration // with EndHold: send ":\n" comments at this interval
+
+	// NoResponse closes the connection as soon as the request is read,
+	// without sending any response (Status, Headers, Chunks and End are
+	// ignored): the client sees a network error before headers. Chromium
+	// resends a GET once by itself when this happens on a reused keep-alive
+	// connection, and that resend consumes the next index.
+	NoResponse bool
+}
+
+// Scenario is a list of connections: the n-th request (counting redirects and
+// retries, not counting CORS preflights) gets Conns[n]. Requests past the end
+// get 204 No Content, which makes every EventSource stop reconnecting.
+type Scenario struct {
+	Conns []Conn
+}
+
+// Observation is what the server saw on one request of a scenario.
+type Observation struct {
+	Index                       int // which Conn answered it; -1 for a preflight, len(Conns) or more past the end
+	Method                      string
+	Path                        string // path and query
+	Accept                      string
+	CacheControl                string
+	Pragma                      string
+	LastEventID                 string // raw header value; see HasLastEventID
+	HasLastEventID              bool
+	Origin                      string
+	Cookie                      string
+	Authorization               string
+	ContentType                 string
+	Body                        string
+	AccessControlRequestHeaders string // preflights only
+	At                          time.Time
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/binary"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/wasm-eventsource/wasm-eventsource/sse"
+)
+
+// unbatch is what jsglue's dispatch does, in Go: slice the blob by the table.
+func unbatch(b *batch, prevID string) []sse.Event {
+	units := utf16.Encode([]rune(string(b.blob)))
+	var out []sse.Event
+	off := 0
+	take := func(n int) string {
+		s := string(utf16.Decode(units[off : off+n]))
+		off += n
+		return s
+	}
+	id := prevID
+	for i := 0; i < b.n; i++ {
+		f := func(k int) int { return int(int32(binary.LittleEndian.Uint32(b.desc[4*(3*i+k):]))) }
+		ev := sse.Event{Type: "message"}
+		if n := f(0); n >= 0 {
+			ev.Type = take(n)
+		}
+		ev.Data = take(f(1))
+		if n := f(2); n >= 0 {
+			id = take(n)
+		}
+		ev.LastEventID = id
+		out = append(out, ev)
+	}
+	return out
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	events := []sse.Event{
+		{Type: "message", Data: "plain"},
+		{Type: "message", Data: "", LastEventID: "1"},
+		{Type: "update", Data: "é😀\x00漢", LastEventID: "1"},
+		{Type: "ünï", Data: "line1\nline2", LastEventID: "日本"},
+		{Type: "message", Data: "😀😀", LastEventID: ""},
+	}
+	var b batch
+	for _, ev := range events {
+		b.add(ev)
+	}
+	got := unbatch(&b, "")
+	if len(got) != len(events) {
+		t.Fatalf("%d events back, want %d", len(got), len(events))
+	}
+	for i := range events {
+		if got[i] != events[i] {
+			t.Errorf("event %d: got %+v, want %+v", i, got[i], events[i])
+		}
+	}
+	// The id crosses only when it changes.
+	if b.sentID != "" {
+		t.Errorf("sentID = %q", b.sentID)
+	}
+	b.reset()
+	b.add(sse.Event{Type: "message", Data: "x"})
+	if n := int32(binary.LittleEndian.Uint32(b.desc[8:])); n != -1 {
+		t.Errorf("unchanged id sent again (len %d)", n)
+	}
+}
+
+func TestUTF16Len(t *testing.T) {
+	for _, s := range []string{"", "abc", "é", "漢字", "😀", "a😀b\x00é"} {
+		if got, want := utf16Len(s), len(utf16.Encode([]rune(s))); got != want {
+			t.Errorf("utf16Len(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+func BenchmarkBatchAdd(b *testing.B) {
+	ev := sse.Event{Type: "message", Data: "0123456789abcdef0123456789abcdef", LastEventID: "42"}
+	var bt batch
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		bt.add(ev)
+		if bt.n == maxBatch {
+			bt.reset()
+		}
+	}
+}

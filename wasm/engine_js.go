@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"runtime/debug"
+
+	"github.com/hack-pad/safejs"
+)
+
+// engine is what the JS class shell calls: open(es, state, url, init) -> id
+// and close(id). It owns every live source, which also keeps each
+// EventSource object reachable while it is connecting or open (a JS value
+// held by Go is a GC root), as the spec requires.
+type engine struct {
+	rt      jsRuntime
+	sources map[int]*source
+	nextID  int
+	funcs   []safejs.Func
+}
+
+// jsRuntime holds the helpers of jsglue/eventsource.mjs, read once.
+type jsRuntime struct {
+	open, error, end, dispatch, task   safejs.Value
+	headers, newAbortController, fetch safejs.Value
+	reachable, bind, consoleError      safejs.Value
+	uint8Array, object                 safejs.Value
+	connecting, closed                 int
+}
+
+func newRuntime(rt safejs.Value) (jsRuntime, error) {
+	var r jsRuntime
+	var errs []error
+	get := func(v safejs.Value, name string) safejs.Value {
+		f, err := v.Get(name)
+		if err == nil && f.Type() != safejs.TypeFunction {
+			err = errors.New("wasm-eventsource: runtime." + name + " is not a function")
+		}
+		errs = append(errs, err)
+		return f
+	}
+	r.open = get(rt, "open")
+	r.error = get(rt, "error")
+	r.end = get(rt, "end")
+	r.dispatch = get(rt, "dispatch")
+	r.task = get(rt, "task")
+	r.headers = get(rt, "headers")
+	r.newAbortController = get(rt, "newAbortController")
+	r.fetch = get(rt, "fetch")
+	r.reachable = get(rt, "reachable")
+	r.bind = get(rt, "bind")
+	r.consoleError = get(rt, "consoleError")
+	r.uint8Array = get(safejs.Global(), "Uint8Array")
+	r.object = get(safejs.Global(), "Object")
+	r.connecting, r.closed = 0, 2
+	return r, errors.Join(errs...)
+}
+
+func newEngine(rt safejs.Value) (*engine, error) {
+	r, err := newRuntime(rt)
+	if err != nil {
+		return nil, err
+	}
+	return &engine{rt: r, sources: make(map[int]*source)}, nil
+}
+
+// exports builds the JS object {open, close} handed to the class shell.
+func (e *engine) exports() (safejs.Value, error) {
+	open, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) (result any) {
+		defer e.recoverCallback("open", nil)
+		return e.open(arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3))
+	})
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	closeFn, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		defer e.recoverCallback("close", nil)
+		if id, err := arg(args, 0).Int(); err == nil {
+			if s := e.sources[id]; s != nil {
+				s.close()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		open.Release()
+		return safejs.Undefined(), err
+	}
+	e.funcs = append(e.funcs, open, closeFn)
+	return safejs.ValueOf(map[string]any{"open": open.Value(), "close": closeFn.Value()})
+}
+
+// open starts a source for a freshly constructed EventSource and returns its id.
+func (e *engine) open(es, state, url, init safejs.Value) any {
+	e.nextID++
+	s := newSource(e, e.nextID, es, state, url, init)
+	e.sources[s.id] = s
+	go s.run()
+	return s.id
+}
+
+func (e *engine) forget(s *source) {
+	delete(e.sources, s.id)
+}
+
+// recoverCallback keeps a Go panic from killing the module: the panic is
+// reported on the console and, when it belongs to a source, fails that
+// source with an error event.
+func (e *engine) recoverCallback(where string, s *source) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	text := "wasm-eventsource: internal error in " + where + ": " + panicText(r) + "\n" + string(debug.Stack())
+	e.rt.consoleError.Invoke(text)
+	if s != nil {
+		s.failInternal(panicText(r))
+	}
+}
+
+func panicText(r any) string {
+	switch v := r.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	default:
+		return "unknown panic value"
+	}
+}
