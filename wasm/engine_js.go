@@ -86,7 +86,7 @@ func (e *engine) exports() (safejs.Value, error) {
 		return safejs.Undefined(), err
 	}
 	e.funcs = append(e.funcs, open, closeFn)
-	return safejs.ValueOf(map[string]any{"open": open.Value(), "close": closeFn.Value()})
+	return newObject(map[string]any{"open": open.Value(), "close": closeFn.Value()})
 }
 
 // open starts a source for a freshly constructed EventSource and returns its id.
@@ -126,4 +126,19 @@ func panicText(r any) string {
 	default:
 		return "unknown panic value"
 	}
+}
+
+// newObject makes a plain JS object. safejs.ValueOf cannot convert maps that
+// hold safejs values, so the properties are set one by one.
+func newObject(props map[string]any) (safejs.Value, error) {
+	obj, err := safejs.ValueOf(map[string]any{})
+	if err != nil {
+		return obj, err
+	}
+	for k, v := range props {
+		if err := obj.Set(k, v); err != nil {
+			return obj, err
+		}
+	}
+	return obj, nil
 }

@@ -225,7 +225,7 @@ func (s *source) connect() outcome {
 			return outcome{kind: failed, message: "cannot send Last-Event-ID: " + err.Error()}
 		}
 	}
-	init, err := safejs.ValueOf(map[string]any{
+	init, err := newObject(map[string]any{
 		"method":      s.method,
 		"headers":     headers,
 		"credentials": s.credentials,
