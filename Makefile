@@ -7,7 +7,9 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 DIST      := dist
 ADDR      ?= 127.0.0.1:8080
-WASMFLAGS := -trimpath -ldflags="-s -w"
+# fmt and reflect reach the binary only through safejs's error formatting;
+# not inlining them saves ~6 KB brotli and costs nothing on the event path.
+WASMFLAGS := -trimpath -ldflags="-s -w" -gcflags=fmt=-l -gcflags=reflect=-l
 JSEXEC    := $(GOROOT)/lib/wasm/go_js_wasm_exec
 
 .PHONY: all build test deps vet unit jstest e2e demo conformance bench clean

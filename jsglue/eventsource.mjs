@@ -139,17 +139,30 @@ const runtime = {
     });
   },
 
-  // a fresh copy of the caller's headers, or an empty Headers
-  headers(init) {
-    return new Headers(init ?? undefined);
-  },
-
-  newAbortController() {
-    return new AbortController();
-  },
-
-  fetch(url, init) {
-    return globalThis.fetch(url, init);
+  // One request of the stream: fetch as EventSource fetches (cache
+  // no-store, CORS mode, Accept text/event-stream unless the caller set
+  // one, Last-Event-ID when non-empty). lastEventId arrives as a binary
+  // string of UTF-8 bytes so that the server gets the id's raw UTF-8.
+  // Returns { abort, response }: response resolves to what the engine
+  // checks, and a bound reader.read for the body (null when none).
+  connect(url, method, headers, body, credentials, lastEventId) {
+    const ac = new AbortController();
+    const h = new Headers(headers ?? undefined);
+    if (!h.has("accept")) h.set("Accept", "text/event-stream");
+    if (lastEventId !== "") h.set("Last-Event-ID", lastEventId);
+    const init = { method, headers: h, credentials, cache: "no-store", mode: "cors", redirect: "follow", signal: ac.signal };
+    if (body !== null && body !== undefined) init.body = body;
+    const response = globalThis.fetch(url, init).then((r) => {
+      const reader = r.body ? r.body.getReader() : null;
+      return {
+        status: r.status,
+        statusText: r.statusText,
+        contentType: r.headers.get("content-type") ?? "",
+        url: r.url,
+        read: reader ? reader.read.bind(reader) : null,
+      };
+    });
+    return { abort: () => ac.abort(), response };
   },
 
   // Tells a CORS refusal from a server that cannot be reached: after a
@@ -165,10 +178,6 @@ const runtime = {
     } finally {
       ac.abort();
     }
-  },
-
-  bind(obj, name) {
-    return obj[name].bind(obj);
   },
 
   consoleError(text) {

@@ -86,7 +86,10 @@ func ParseEventID(s string) (id uint64, ok bool) {
 		}
 	}
 	id, err := strconv.ParseUint(s, 10, 64)
-	return id, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return id, true
 }
 
 // clocks holds the channels of /api/clock.

@@ -44,11 +44,12 @@ type Conn struct {
 	CORS      *CORS
 	Heartbeat time.Duration // with EndHold: send ":\n" comments at this interval
 
-	// NoResponse closes the connection as soon as the request is read,
-	// without sending any response (Status, Headers, Chunks and End are
-	// ignored): the client sees a network error before headers. Chromium
-	// resends a GET once by itself when this happens on a reused keep-alive
-	// connection, and that resend consumes the next index.
+	// NoResponse answers with a malformed response head (two different
+	// Content-Length headers) and closes the connection at once; Status,
+	// Headers, Chunks and End are ignored. Clients see a network error before
+	// any response: no open event, and an EventSource reconnects. (Closing
+	// without sending a byte would not do: Chromium silently resends a GET
+	// when a reused keep-alive connection closes that way.)
 	NoResponse bool
 }
 

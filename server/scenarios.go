@@ -195,7 +195,7 @@ func setCORS(h http.Header, c *CORS, origin string) {
 // delay and flushed, then the ending.
 func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, c *Conn) {
 	if c.NoResponse {
-		s.abort(w)
+		s.abort(w, malformedResponse)
 		return
 	}
 	h := w.Header()
@@ -235,7 +235,7 @@ func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, c *Conn) {
 	case EndHold:
 		s.hold(ctx, sw, c.Heartbeat)
 	case EndReset:
-		s.abort(w)
+		s.abort(w, "")
 	}
 }
 
@@ -265,18 +265,33 @@ func (s *Server) hold(ctx context.Context, sw *streamWriter, heartbeat time.Dura
 // errNoHijack is reported when the connection cannot be taken over.
 var errNoHijack = errors.New("server: connection cannot be hijacked")
 
-// abort closes the connection abruptly. Everything written so far has been
-// flushed; on HTTP/1.1 the chunked body's terminating 0-chunk never comes,
-// so the client sees a network error mid-body (Chromium:
-// net::ERR_INCOMPLETE_CHUNKED_ENCODING; Go: io.ErrUnexpectedEOF). Before
-// any header was sent, the client sees an empty response.
-func (s *Server) abort(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
+// malformedResponse is what a NoResponse Conn sends before closing: a
+// response head that no client may accept (two different Content-Length
+// values), which Chromium reports as a network error
+// (net::ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_LENGTH) whatever the port.
+// Closing without a byte is not reliable: Chromium silently resends a GET
+// whose reused keep-alive connection closes before sending anything (it
+// takes that for a server dropping an idle connection), and a truncated head
+// is not an error either: Chromium takes EOF for the end of the headers.
+const malformedResponse = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+
+// abort closes the connection abruptly, after writing last on it. Everything
+// written before has been flushed; on HTTP/1.1 the chunked body's
+// terminating 0-chunk never comes, so the client sees a network error
+// mid-body (Chromium: net::ERR_INCOMPLETE_CHUNKED_ENCODING; Go:
+// io.ErrUnexpectedEOF).
+func (s *Server) abort(w http.ResponseWriter, last string) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		if s.opts.Logf != nil {
 			s.opts.Logf("%v: %v; aborting the handler instead", errNoHijack, err)
 		}
 		panic(http.ErrAbortHandler)
+	}
+	if last != "" {
+		conn.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+		buf.WriteString(last)
+		buf.Flush()
 	}
 	conn.Close()
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -157,7 +158,7 @@ func TestScenarioRedirectConsumesIndex(t *testing.T) {
 		{Status: 307, Headers: map[string]string{"Location": s.OtherURL() + path + "?hop=1"}},
 		{Status: 302, Headers: map[string]string{"Location": "redir?hop=2"}},
 		{Chunks: []Chunk{{Data: "data: landed\n\n"}}},
-	}}})
+	}})
 	c := client(t)
 	c.CheckRedirect = nil // follow
 	resp := do(t, c, "GET", s.URL()+path, "", nil)
@@ -279,9 +280,35 @@ func TestScenarioEndReset(t *testing.T) {
 		t.Errorf("body before the reset = %q", got)
 	}
 
-	// NoResponse: no status line at all.
+	// NoResponse: no usable response.
 	if _, err := client(t).Get(s.URL() + path); err == nil {
 		t.Errorf("NoResponse: the request succeeded")
+	}
+}
+
+// NoResponse fails the request even on a reused keep-alive connection,
+// where clients resend a request whose connection closed without a byte.
+func TestScenarioNoResponseOnReusedConn(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{})
+	path := s.Handle("noresp", Scenario{Conns: []Conn{
+		{Chunks: []Chunk{{Data: "data: a\n\n"}}},
+		{NoResponse: true},
+		{Chunks: []Chunk{{Data: "data: b\n\n"}}},
+	}})
+	c := client(t)
+	if got := readAll(t, do(t, c, "GET", s.URL()+path, "", nil).Body); got != "data: a\n\n" {
+		t.Fatalf("first body %q", got)
+	}
+	if resp, err := c.Get(s.URL() + path); err == nil {
+		resp.Body.Close()
+		t.Fatalf("NoResponse: got %s", resp.Status)
+	}
+	if got := readAll(t, do(t, c, "GET", s.URL()+path, "", nil).Body); got != "data: b\n\n" {
+		t.Errorf("third body %q", got)
+	}
+	if obs := s.Observations("noresp"); len(obs) != 3 {
+		t.Errorf("%d requests seen, want 3 (a resend consumed an index)", len(obs))
 	}
 }
 
@@ -332,10 +359,10 @@ func TestScenarioHoldHeartbeatAndClose(t *testing.T) {
 
 func TestScenarioHoldEndsWhenClientLeaves(t *testing.T) {
 	t.Parallel()
-	var logs = make(chan string, 16)
+	logs := make(chan string, 16)
 	s := start(t, Options{Logf: func(f string, a ...any) {
 		select {
-		case logs <- f:
+		case logs <- fmt.Sprintf(f, a...):
 		default:
 		}
 	}})
@@ -346,7 +373,10 @@ func TestScenarioHoldEndsWhenClientLeaves(t *testing.T) {
 	}
 	conn.Close()
 	select {
-	case <-logs: // the request's log line: the handler returned
+	case line := <-logs: // the request's log line: the handler returned
+		if !strings.Contains(line, "GET /s/leave -> 200") {
+			t.Errorf("log line %q", line)
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("held handler still running 5s after the client left")
 	}

@@ -70,11 +70,11 @@ func TestAppendMessageErrors(t *testing.T) {
 
 func TestAppendComment(t *testing.T) {
 	cases := map[string]string{
-		"":            ":\n",
-		"keep-alive":  ":keep-alive\n",
-		" spaced":     ": spaced\n",
+		"":             ":\n",
+		"keep-alive":   ":keep-alive\n",
+		" spaced":      ": spaced\n",
 		"a\nb\r\nc\rd": ":a\n:b\n:c\n:d\n",
-		"a\n":         ":a\n:\n",
+		"a\n":          ":a\n:\n",
 	}
 	for in, want := range cases {
 		if got := string(AppendComment(nil, in)); got != want {

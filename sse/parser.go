@@ -114,7 +114,7 @@ func (p *Parser) Feed(chunk []byte, emit func(Event)) error {
 		}
 		line := chunk[i:end]
 		if len(p.pending) > 0 {
-			p.pending = append(p.pending, line...)
+			p.pending = append(grow(p.pending, len(line)), line...)
 			line = p.pending
 		}
 		err := p.line(line, emit, limit)
@@ -135,7 +135,7 @@ func (p *Parser) Feed(chunk []byte, emit func(Event)) error {
 		if len(p.data)+len(p.pending)+len(tail) > limit {
 			return p.fail(limit)
 		}
-		p.pending = append(p.pending, tail...)
+		p.pending = append(grow(p.pending, len(tail)), tail...)
 	}
 	return nil
 }
@@ -210,6 +210,18 @@ func indexFrom(b []byte, from int, c byte) int {
 		return from + i
 	}
 	return -1
+}
+
+// grow returns b with room for n more bytes, doubling its capacity when it
+// must grow. append grows large slices by a quarter only, which would copy a
+// line arriving in many chunks about five times over; doubling copies it
+// about once.
+func grow(b []byte, n int) []byte {
+	if n <= cap(b)-len(b) {
+		return b
+	}
+	c := max(2*cap(b), len(b)+n, 64)
+	return append(b[:cap(b)], make([]byte, c-cap(b))...)[:len(b)]
 }
 
 // recycle empties b for reuse, or releases it when it has grown too large to

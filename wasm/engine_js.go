@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"runtime/debug"
 
 	"github.com/hack-pad/safejs"
 )
@@ -20,39 +19,36 @@ type engine struct {
 
 // jsRuntime holds the helpers of jsglue/eventsource.mjs, read once.
 type jsRuntime struct {
-	open, error, end, dispatch, task   safejs.Value
-	headers, newAbortController, fetch safejs.Value
-	reachable, bind, consoleError      safejs.Value
-	uint8Array, object                 safejs.Value
-	connecting, closed                 int
+	open, error, end, dispatch, task safejs.Value
+	connect, reachable, consoleError safejs.Value
+	uint8Array                       safejs.Value
+	connecting, closed               int
 }
 
 func newRuntime(rt safejs.Value) (jsRuntime, error) {
 	var r jsRuntime
-	var errs []error
-	get := func(v safejs.Value, name string) safejs.Value {
-		f, err := v.Get(name)
-		if err == nil && f.Type() != safejs.TypeFunction {
-			err = errors.New("wasm-eventsource: runtime." + name + " is not a function")
-		}
-		errs = append(errs, err)
-		return f
+	fields := []struct {
+		from safejs.Value
+		name string
+		to   *safejs.Value
+	}{
+		{rt, "open", &r.open}, {rt, "error", &r.error}, {rt, "end", &r.end},
+		{rt, "dispatch", &r.dispatch}, {rt, "task", &r.task}, {rt, "connect", &r.connect},
+		{rt, "reachable", &r.reachable}, {rt, "consoleError", &r.consoleError},
+		{safejs.Global(), "Uint8Array", &r.uint8Array},
 	}
-	r.open = get(rt, "open")
-	r.error = get(rt, "error")
-	r.end = get(rt, "end")
-	r.dispatch = get(rt, "dispatch")
-	r.task = get(rt, "task")
-	r.headers = get(rt, "headers")
-	r.newAbortController = get(rt, "newAbortController")
-	r.fetch = get(rt, "fetch")
-	r.reachable = get(rt, "reachable")
-	r.bind = get(rt, "bind")
-	r.consoleError = get(rt, "consoleError")
-	r.uint8Array = get(safejs.Global(), "Uint8Array")
-	r.object = get(safejs.Global(), "Object")
+	for _, f := range fields {
+		v, err := f.from.Get(f.name)
+		if err != nil {
+			return r, err
+		}
+		if v.Type() != safejs.TypeFunction {
+			return r, errors.New("wasm-eventsource: runtime." + f.name + " is not a function")
+		}
+		*f.to = v
+	}
 	r.connecting, r.closed = 0, 2
-	return r, errors.Join(errs...)
+	return r, nil
 }
 
 func newEngine(rt safejs.Value) (*engine, error) {
@@ -110,7 +106,7 @@ func (e *engine) recoverCallback(where string, s *source) {
 	if r == nil {
 		return
 	}
-	text := "wasm-eventsource: internal error in " + where + ": " + panicText(r) + "\n" + string(debug.Stack())
+	text := "wasm-eventsource: internal error in " + where + ": " + panicText(r)
 	e.rt.consoleError.Invoke(text)
 	if s != nil {
 		s.failInternal(panicText(r))

@@ -275,7 +275,7 @@ func TestFailures(t *testing.T) {
 		{"500", response{status: 500}, 500, "HTTP 500", ""},
 		{"204", response{status: 204}, 204, "HTTP 204", ""},
 		{"text/plain", response{contentType: "text/plain", chunks: []string{"data: x\n\n"}}, 200, "Content-Type is text/plain", ""},
-		{"no content type", response{contentType: js.Null()}, 200, "Content-Type is none", ""},
+		{"no content type", response{contentType: js.Null()}, 200, "Content-Type is missing", ""},
 		{"too large", response{chunks: []string{"data: " + strings.Repeat("x", 200) + "\n"}}, 0, "exceeds", "open@1 error@2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ func reconnectDelay(ms int64, ok bool) time.Duration {
 // the body is always UTF-8.
 func isEventStream(contentType string) bool {
 	essence, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.Trim(essence, " \t\r\n"), "text/event-stream")
+	return asciiEqualFold(strings.Trim(essence, " \t\r\n"), "text/event-stream")
 }
 
 // isHTTPURL reports whether a serialized URL can be fetched as an event
@@ -85,5 +85,27 @@ func shouldReconnect(method string, opt *bool) bool {
 	if opt != nil {
 		return *opt
 	}
-	return strings.EqualFold(method, "GET") || method == ""
+	return asciiEqualFold(method, "GET") || method == ""
+}
+
+// asciiEqualFold compares ASCII case-insensitively, as HTTP tokens and MIME
+// types are compared. (strings.EqualFold would link Unicode case tables into
+// the WASM binary for nothing.)
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strconv"
 	"time"
 	"unsafe"
@@ -34,9 +33,8 @@ type source struct {
 	parser sse.Parser
 	batch  batch
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	closed bool         // close() was called
+	woken  chan struct{} // wakes a reconnection wait (timer or close)
+	closed bool          // close() was called
 	abort  safejs.Value // AbortController of the current request
 
 	aw       *awaiter
@@ -47,7 +45,7 @@ type source struct {
 
 func newSource(e *engine, id int, es, state, urlV, init safejs.Value) *source {
 	s := &source{e: e, id: id, es: es, state: state, abort: safejs.Undefined(), desc: safejs.Undefined()}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.woken = make(chan struct{}, 1)
 	s.url, _ = urlV.String()
 	s.origin = originOf(s.url)
 	s.method = stringField(init, "method", "GET")
@@ -92,13 +90,13 @@ func (s *source) close() {
 		return
 	}
 	s.closed = true
-	s.cancel()
+	s.wake()
 	s.abortRequest()
 }
 
 func (s *source) abortRequest() {
-	if s.abort.Type() == safejs.TypeObject {
-		s.abort.Call("abort")
+	if s.abort.Type() == safejs.TypeFunction {
+		s.abort.Invoke()
 		s.abort = safejs.Undefined()
 	}
 }
@@ -175,13 +173,20 @@ func (s *source) run() {
 // wait sleeps for the reconnection time; false when close() came first.
 func (s *source) wait() bool {
 	d := reconnectDelay(s.parser.Retry())
-	t := time.NewTimer(d)
-	defer t.Stop()
+	// time.AfterFunc and one channel rather than a Timer and a select: a
+	// Timer's channel of time.Time links time formatting into the binary,
+	// and select links the runtime's select (~90 KB together).
+	t := time.AfterFunc(d, s.wake)
+	<-s.woken
+	t.Stop()
+	return !s.closed
+}
+
+// wake ends a reconnection wait early or on time; it never blocks.
+func (s *source) wake() {
 	select {
-	case <-t.C:
-		return !s.closed
-	case <-s.ctx.Done():
-		return false
+	case s.woken <- struct{}{}:
+	default:
 	}
 }
 
@@ -198,50 +203,20 @@ func (s *source) failInternal(text string) {
 		return
 	}
 	s.fail(0, "internal error: "+text)
-	s.cancel()
 }
 
 // connect makes one request and streams its body until it ends.
 func (s *source) connect() outcome {
 	rt := &s.e.rt
-	ac, err := rt.newAbortController.Invoke()
+	req, err := rt.connect.Invoke(s.url, s.method, s.headers, s.body, s.credentials, latin1(s.parser.LastEventID()))
 	if err != nil {
-		return outcome{kind: failed, message: "cannot create AbortController: " + err.Error()}
+		// Headers that fetch refuses (the constructor checked the caller's
+		// own; this is the Last-Event-ID).
+		return outcome{kind: failed, message: "cannot make the request: " + err.Error()}
 	}
-	s.abort = ac
-	signal, _ := ac.Get("signal")
-
-	headers, err := rt.headers.Invoke(s.headers)
-	if err != nil {
-		return outcome{kind: failed, message: "bad headers: " + err.Error()}
-	}
-	if has, err := headers.Call("has", "accept"); err == nil {
-		if b, _ := has.Bool(); !b {
-			headers.Call("set", "Accept", "text/event-stream")
-		}
-	}
-	if id := s.parser.LastEventID(); id != "" {
-		if _, err := headers.Call("set", "Last-Event-ID", latin1(id)); err != nil {
-			return outcome{kind: failed, message: "cannot send Last-Event-ID: " + err.Error()}
-		}
-	}
-	init, err := newObject(map[string]any{
-		"method":      s.method,
-		"headers":     headers,
-		"credentials": s.credentials,
-		"cache":       "no-store",
-		"mode":        "cors",
-		"redirect":    "follow",
-		"signal":      signal,
-	})
-	if err != nil {
-		return outcome{kind: failed, message: err.Error()}
-	}
-	if !s.body.IsUndefined() && !s.body.IsNull() {
-		init.Set("body", s.body)
-	}
-
-	resp, err := s.aw.await(rt.fetch.Invoke(s.url, init))
+	s.abort, _ = req.Get("abort")
+	promise, _ := req.Get("response")
+	resp, err := s.aw.await(promise, nil)
 	if s.closed {
 		return outcome{kind: closedByUser}
 	}
@@ -251,22 +226,15 @@ func (s *source) connect() outcome {
 
 	status := intProp(resp, "status")
 	if status != 200 {
-		text := stringField(resp, "statusText", "")
 		msg := "HTTP " + strconv.Itoa(status)
-		if text != "" {
+		if text := stringField(resp, "statusText", ""); text != "" {
 			msg += " " + text
 		}
 		return outcome{kind: failed, status: status, message: msg}
 	}
-	ct := ""
-	if h, err := resp.Get("headers"); err == nil {
-		if v, err := h.Call("get", "content-type"); err == nil && v.Type() == safejs.TypeString {
-			ct, _ = v.String()
-		}
-	}
-	if !isEventStream(ct) {
+	if ct := stringField(resp, "contentType", ""); !isEventStream(ct) {
 		if ct == "" {
-			ct = "none"
+			ct = "missing"
 		}
 		return outcome{kind: failed, status: status, message: "Content-Type is " + ct + ", not text/event-stream"}
 	}
@@ -282,7 +250,11 @@ func (s *source) connect() outcome {
 	if s.closed {
 		return outcome{kind: closedByUser}
 	}
-	return s.stream(resp)
+	read, _ := resp.Get("read")
+	if read.Type() != safejs.TypeFunction {
+		return outcome{kind: ended, message: "the stream ended"}
+	}
+	return s.stream(read)
 }
 
 // fetchFailed classifies a rejected fetch. Both a network error and a CORS
@@ -313,20 +285,7 @@ func (s *source) documentOrigin() string {
 }
 
 // stream reads the body chunk by chunk, parses and dispatches.
-func (s *source) stream(resp safejs.Value) outcome {
-	rt := &s.e.rt
-	body, err := resp.Get("body")
-	if err != nil || body.Type() != safejs.TypeObject {
-		return outcome{kind: ended, message: "the stream ended"}
-	}
-	reader, err := body.Call("getReader")
-	if err != nil {
-		return outcome{kind: lost, message: "cannot read the body: " + err.Error()}
-	}
-	read, err := rt.bind.Invoke(reader, "read")
-	if err != nil {
-		return outcome{kind: lost, message: err.Error()}
-	}
+func (s *source) stream(read safejs.Value) outcome {
 	emit := func(ev sse.Event) {
 		if s.closed {
 			return

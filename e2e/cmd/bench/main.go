@@ -1,0 +1,621 @@
+// Command bench is `make bench`: it compares wasm-eventsource with the
+// browser's own EventSource, two npm clients and a raw fetch reader in
+// headless Chromium, and writes BENCHMARKS.md and BENCHMARKS.json.
+//
+//	go run ./e2e/cmd/bench -dist dist -out BENCHMARKS.md
+//
+// It starts the Go server (package server, plus its own /benchapi/
+// endpoints) on 127.0.0.1 and one headless Chromium, installs the npm peers
+// into .bench/ with npm and bundles them with esbuild (npx), then runs every
+// scenario for every client, interleaved and repeated (-rounds, the client
+// order rotating each time), one fresh tab per run. Every run checks what it
+// received; a wrong result fails the bench (exit status 1) and is reported,
+// never turned into a number.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/wasm-eventsource/wasm-eventsource/server"
+)
+
+// The clients, in table order.
+var clientIDs = []string{"native", "ours", "eventsource5", "fes", "raw"}
+
+var clientLabels = map[string]string{
+	"native":       "native EventSource",
+	"ours":         "wasm-eventsource (ours)",
+	"eventsource5": "eventsource 5.x (npm)",
+	"fes":          "@microsoft/fetch-event-source (npm)",
+	"raw":          "raw fetch reader (parses nothing)",
+}
+
+type config struct {
+	dist, web, work, out, chromium string
+	rounds                         int
+	quick                          bool
+	only                           map[string]bool
+
+	smallN, smallSize int
+	largeN, largeSize int
+	llmN              int
+	latencyN          int
+	latencyEvery      int // ms
+	latencyWarmup     int // first events left out of the percentiles
+	memoryN           int
+	memorySize        int
+	startupPerRound   int
+}
+
+func (c *config) want(s string) bool { return len(c.only) == 0 || c.only[s] }
+
+func main() {
+	var cfg config
+	var only string
+	flag.StringVar(&cfg.dist, "dist", "dist", "the built dist/ folder (make build)")
+	flag.StringVar(&cfg.web, "web", "web", "the web/ folder (holds bench/)")
+	flag.StringVar(&cfg.work, "work", ".bench", "work folder for npm peers and the profiling build (ignored by git)")
+	flag.StringVar(&cfg.out, "out", "BENCHMARKS.md", "markdown report; the JSON goes beside it (.json)")
+	flag.StringVar(&cfg.chromium, "chromium", "", "Chromium binary (default: chromium on PATH)")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of every timed scenario (the median is reported; at least 3)")
+	flag.BoolVar(&cfg.quick, "quick", false, "development: small streams, 1 round (numbers not for the report)")
+	flag.StringVar(&only, "only", "", "comma-separated subset: small,large,llm,latency,startup,memory,profile,size")
+	flag.Parse()
+	if only != "" {
+		cfg.only = map[string]bool{}
+		for _, s := range strings.Split(only, ",") {
+			cfg.only[strings.TrimSpace(s)] = true
+		}
+	}
+	cfg.smallN, cfg.smallSize = 100_000, 32
+	cfg.largeN, cfg.largeSize = 200, 256<<10
+	cfg.llmN = 5000
+	cfg.latencyN, cfg.latencyEvery, cfg.latencyWarmup = 1000, 5, 20
+	cfg.memoryN, cfg.memorySize = 1_000_000, 32
+	cfg.startupPerRound = 2
+	if cfg.quick {
+		cfg.smallN, cfg.largeN, cfg.llmN, cfg.latencyN, cfg.memoryN = 20_000, 40, 1000, 200, 100_000
+		if cfg.rounds == 3 {
+			cfg.rounds = 1
+		}
+	} else if cfg.rounds < 3 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 3 (use -quick for a short development run)")
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := 0
+	if err := benchMain(ctx, &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: FAIL:", err)
+		code = 1
+	}
+	stop()
+	os.Exit(code)
+}
+
+// bench is the state of one run of the command.
+type bench struct {
+	cfg     *config
+	start   time.Time
+	base    string
+	api     *benchAPI
+	browser *browserSession
+	gateSeq int
+
+	samples  map[string]map[string][]float64 // metric -> client -> per-round values
+	startup  startupReport
+	memory   map[string]*memoryReport
+	profile  *profileSummary
+	sizes    *sizeReport
+	failures []string
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Printf("[%6.1fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (b *bench) fail(err error) {
+	b.failures = append(b.failures, err.Error())
+	b.logf("FAILED: %v", err)
+}
+
+func (b *bench) add(metric, client string, v float64) {
+	if b.samples[metric] == nil {
+		b.samples[metric] = map[string][]float64{}
+	}
+	b.samples[metric][client] = append(b.samples[metric][client], v)
+}
+
+func benchMain(ctx context.Context, cfg *config) error {
+	b := &bench{cfg: cfg, start: time.Now(), samples: map[string]map[string][]float64{}, memory: map[string]*memoryReport{}}
+	mach := machineInfo()
+	b.logf("machine: %s, %d cores, load average %s", mach.CPU, mach.Cores, mach.LoadStart)
+
+	for _, f := range []string{"eventsource.wasm", "eventsource.mjs", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(cfg.dist, f)); err != nil {
+			return fmt.Errorf("%s missing: run make build first (%v)", filepath.Join(cfg.dist, f), err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.web, "bench", "bench.mjs")); err != nil {
+		return fmt.Errorf("the bench page is missing: %v", err)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+
+	b.logf("setup: npm install %s@%s %s@%s esbuild@%s into %s, bundle with esbuild",
+		fesPackage, fesVersion, es5Package, es5Version, esbuildVersion, cfg.work)
+	peersDir, versions, err := setupPeers(cfg.work)
+	if err != nil {
+		return err
+	}
+	mach.Peers = versions
+	profDir := ""
+	if cfg.want("profile") {
+		b.logf("setup: building an unstripped eventsource.wasm for the CPU profile")
+		if profDir, err = buildProfileWasm(root, cfg.work); err != nil {
+			return err
+		}
+	}
+	if cfg.want("size") {
+		s, err := measureSizes(cfg.dist)
+		if err != nil {
+			return err
+		}
+		b.sizes = &s
+		b.logf("size: eventsource.wasm %d B raw, %d B gzip -9, %d B brotli -q 11", s.Raw, s.Gzip9, s.Brotli11)
+	}
+
+	// The server: the package's handler for the pages, dist/ and
+	// /api/stream, our /benchapi/ beside it.
+	static := map[string]string{"/dist/": cfg.dist, "/": cfg.web, "/peers/": peersDir}
+	if profDir != "" {
+		static["/prof/"] = profDir
+	}
+	srv := server.New(server.Options{Static: static})
+	defer srv.Close()
+	b.api = newBenchAPI()
+	mux := http.NewServeMux()
+	mux.Handle("/benchapi/", b.api)
+	mux.Handle("/", srv.Handler())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
+	defer hs.Close()
+	b.base = "http://" + ln.Addr().String()
+
+	chromium, err := findChromium(cfg.chromium)
+	if err != nil {
+		return err
+	}
+	b.logf("setup: server on %s; starting %s", b.base, chromium)
+	if b.browser, err = startBrowser(ctx, chromium); err != nil {
+		return err
+	}
+	defer b.browser.cancel()
+	mach.Chromium = b.browser.version
+	b.logf("setup: %s", mach.Chromium)
+
+	// Timed scenarios, interleaved: every round runs every scenario for
+	// every client, the order of the clients rotating.
+	timed := []string{"small", "large", "llm", "latency"}
+	for r := 0; r < cfg.rounds; r++ {
+		for si, sc := range timed {
+			if !cfg.want(sc) {
+				continue
+			}
+			for _, c := range rotate(clientIDs, r+si) {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := b.timedRun(r, sc, c); err != nil {
+					b.fail(err)
+				}
+			}
+		}
+		if cfg.want("startup") {
+			for i := 0; i < cfg.startupPerRound; i++ {
+				if err := b.startupRun(r); err != nil {
+					b.fail(err)
+				}
+			}
+		}
+	}
+	if cfg.want("memory") {
+		for _, c := range clientIDs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := b.memoryRun(c); err != nil {
+				b.fail(err)
+			}
+		}
+	}
+	if cfg.want("profile") {
+		if err := b.profileRun(); err != nil {
+			b.fail(err)
+		}
+	}
+
+	mach.LoadEnd = loadAverage()
+	mach.DurationS = time.Since(b.start).Seconds()
+	rep := b.report(mach)
+	if err := writeReport(cfg.out, rep); err != nil {
+		return err
+	}
+	b.logf("wrote %s and %s in %.0f s (load average now %s)", cfg.out, jsonPath(cfg.out), mach.DurationS, mach.LoadEnd)
+	for _, t := range rep.Targets {
+		fmt.Printf("  target %-48s %-8s %s\n", t.Name, metWord(t), t.Got)
+	}
+	if len(b.failures) > 0 {
+		return fmt.Errorf("%d run(s) failed:\n  %s", len(b.failures), strings.Join(b.failures, "\n  "))
+	}
+	return nil
+}
+
+func rotate(s []string, k int) []string {
+	k %= len(s)
+	return append(append([]string{}, s[k:]...), s[:k]...)
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run the bench from inside the module (go run ./e2e/cmd/bench)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// The request of each timed scenario.
+func (b *bench) spec(sc string) (runSpec, expect, time.Duration) {
+	cfg := b.cfg
+	switch sc {
+	case "small":
+		e, _ := expectBulk(cfg.smallN, cfg.smallSize)
+		return runSpec{Kind: "count", N: cfg.smallN, Req: request{URL: fmt.Sprintf("/api/stream?n=%d&size=%d&flush=end", cfg.smallN, cfg.smallSize)}}, e, 3 * time.Minute
+	case "large":
+		e, _ := expectBulk(cfg.largeN, cfg.largeSize)
+		return runSpec{Kind: "count", N: cfg.largeN, Req: request{URL: fmt.Sprintf("/api/stream?n=%d&size=%d&flush=end", cfg.largeN, cfg.largeSize)}}, e, 3 * time.Minute
+	case "llm":
+		body := fmt.Sprintf(`{"prompt":%q,"max_tokens":%d}`, llmPrompt, cfg.llmN)
+		return runSpec{Kind: "count", N: cfg.llmN, JSON: true, Req: request{
+			URL:       "/benchapi/llm",
+			Method:    "POST",
+			Headers:   map[string]string{"Authorization": "Bearer " + llmToken, "Content-Type": "application/json"},
+			Body:      body,
+			NativeURL: fmt.Sprintf("/benchapi/llm?n=%d&token=%s", cfg.llmN, llmToken),
+		}}, expectLLM(cfg.llmN), 2 * time.Minute
+	case "latency":
+		e := expect{n: cfg.latencyN, first: "1", last: strconv.Itoa(cfg.latencyN)}
+		d := time.Duration(cfg.latencyN*cfg.latencyEvery)*time.Millisecond + time.Minute
+		return runSpec{Kind: "latency", N: cfg.latencyN, Req: request{URL: fmt.Sprintf("/benchapi/latency?n=%d&every=%d", cfg.latencyN, cfg.latencyEvery)}}, e, d
+	}
+	panic("unknown scenario " + sc)
+}
+
+// verify checks what a run received against what the server sent.
+func verify(client, sc string, r runResult, e expect) error {
+	var bad []string
+	check := func(what string, got, want any) {
+		if got != want {
+			g, w := fmt.Sprint(got), fmt.Sprint(want)
+			if len(g) > 60 {
+				g = g[:60] + "…"
+			}
+			if len(w) > 60 {
+				w = w[:60] + "…"
+			}
+			bad = append(bad, fmt.Sprintf("%s %q, want %q", what, g, w))
+		}
+	}
+	if client == "raw" && sc != "latency" {
+		check("body bytes", r.Bytes, int64(e.wireBytes))
+	} else {
+		check("events", r.Count, e.n)
+		if e.dataLen > 0 {
+			check("data length", r.DataLen, e.dataLen)
+		}
+		check("first data", r.First, e.first)
+		check("last data", r.Last, e.last)
+		if e.lastID != "" && client != "fes" && client != "raw" {
+			check("last event ID", r.LastID, e.lastID)
+		}
+		if e.lastID != "" && client == "fes" { // fes reports the id of the message itself
+			check("id of the last event", r.LastID, e.lastID)
+		}
+	}
+	if sc == "latency" && len(r.Delays) != e.n {
+		bad = append(bad, fmt.Sprintf("%d delays for %d events", len(r.Delays), e.n))
+	}
+	if r.Ms <= 0 && sc != "memory" {
+		bad = append(bad, "no time measured")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s %s: wrong result: %s", client, sc, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func (b *bench) timedRun(round int, sc, client string) error {
+	spec, exp, timeout := b.spec(sc)
+	t, err := b.browser.newTab(client, false)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", client, sc, err)
+	}
+	defer t.close()
+	if err := t.open(b.base, ""); err != nil {
+		return fmt.Errorf("%s %s: %w", sc, client, err)
+	}
+	res, err := t.run(spec, timeout)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", sc, client, err)
+	}
+	if err := verify(client, sc, res, exp); err != nil {
+		return err
+	}
+	secs := res.Ms / 1000
+	var line string
+	switch sc {
+	case "small":
+		v := float64(b.cfg.smallN) / secs
+		b.add("small_events_per_s", client, v)
+		line = fmt.Sprintf("%10.0f events/s", v)
+	case "large":
+		v := float64(b.cfg.largeN*b.cfg.largeSize) / 1e6 / secs
+		b.add("large_mb_per_s", client, v)
+		line = fmt.Sprintf("%10.1f MB/s", v)
+	case "llm":
+		b.add("llm_ms_to_last_token", client, res.Ms)
+		line = fmt.Sprintf("%10.0f ms to the last token", res.Ms)
+	case "latency":
+		d := append([]float64(nil), res.Delays[min(b.cfg.latencyWarmup, len(res.Delays)/2):]...)
+		sort.Float64s(d)
+		p50, p99 := percentile(d, 50), percentile(d, 99)
+		b.add("latency_p50_ms", client, p50)
+		b.add("latency_p99_ms", client, p99)
+		b.add("latency_max_ms", client, d[len(d)-1])
+		line = fmt.Sprintf("p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms", p50, p99, d[len(d)-1])
+	}
+	b.logf("round %d/%d  %-8s %-13s %s  (%.2f s)", round+1, b.cfg.rounds, sc, client, line, secs)
+	return nil
+}
+
+// percentile of sorted values, nearest rank.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	k := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(k, len(sorted)-1))]
+}
+
+type startupInfo struct {
+	ImportMs float64 `json:"importMs"`
+	LoadMs   float64 `json:"loadMs"`
+	LoadedAt float64 `json:"loadedAt"`
+}
+
+type startupReport struct {
+	ColdLoadMs   []float64 `json:"cold_load_ms"`
+	ColdImportMs []float64 `json:"cold_import_ms"`
+	ColdTotalMs  []float64 `json:"cold_navigation_to_class_ms"`
+	WarmLoadMs   []float64 `json:"warm_load_ms"`
+	WarmImportMs []float64 `json:"warm_import_ms"`
+	WarmTotalMs  []float64 `json:"warm_navigation_to_class_ms"`
+}
+
+// startupRun: a cold load() (new browser context: new renderer process,
+// empty HTTP cache, cache disabled) then, in the same tab with the cache on,
+// a priming navigation and a warm load().
+func (b *bench) startupRun(round int) error {
+	t, err := b.browser.newTab("ours", true)
+	if err != nil {
+		return fmt.Errorf("startup: %w", err)
+	}
+	defer t.close()
+	read := func() (startupInfo, error) {
+		return evaluate[startupInfo](t, "({importMs: bench.importMs, loadMs: bench.loadMs, loadedAt: bench.loadedAt})", 10*time.Second)
+	}
+	if err := t.open(b.base, "cold=1"); err != nil {
+		return fmt.Errorf("startup cold: %w", err)
+	}
+	cold, err := read()
+	if err != nil {
+		return fmt.Errorf("startup cold: %w", err)
+	}
+	if _, err := chromedp.Call(t.ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: false}); err != nil {
+		return err
+	}
+	if err := t.open(b.base, "warm=1"); err != nil { // primes the HTTP and code caches
+		return fmt.Errorf("startup warm: %w", err)
+	}
+	if err := t.open(b.base, "warm=1"); err != nil {
+		return fmt.Errorf("startup warm: %w", err)
+	}
+	warm, err := read()
+	if err != nil {
+		return fmt.Errorf("startup warm: %w", err)
+	}
+	s := &b.startup
+	s.ColdLoadMs = append(s.ColdLoadMs, cold.LoadMs)
+	s.ColdImportMs = append(s.ColdImportMs, cold.ImportMs)
+	s.ColdTotalMs = append(s.ColdTotalMs, cold.LoadedAt)
+	s.WarmLoadMs = append(s.WarmLoadMs, warm.LoadMs)
+	s.WarmImportMs = append(s.WarmImportMs, warm.ImportMs)
+	s.WarmTotalMs = append(s.WarmTotalMs, warm.LoadedAt)
+	b.logf("round %d/%d  startup  ours          load() cold %6.1f ms, warm %6.1f ms (import %.1f / %.1f ms; navigation to class %.0f / %.0f ms)",
+		round+1, b.cfg.rounds, cold.LoadMs, warm.LoadMs, cold.ImportMs, warm.ImportMs, cold.LoadedAt, warm.LoadedAt)
+	return nil
+}
+
+type memoryReport struct {
+	Client   string       `json:"client"`
+	Events   int          `json:"events"`
+	Samples  []heapSample `json:"samples"`
+	Seconds  float64      `json:"seconds"`
+	Verified bool         `json:"verified"`
+}
+
+// memoryRun streams memoryN events on one connection; the server pauses at
+// 10%, 50% and 100% while the driver forces a GC and samples the JS heap and
+// the WASM memory (the connection stays open throughout).
+func (b *bench) memoryRun(client string) error {
+	cfg := b.cfg
+	n := cfg.memoryN
+	checkpoints := []int{n / 10, n / 2, n}
+	exp, prefix := expectBulk(n, cfg.memorySize, checkpoints...)
+	b.gateSeq++
+	id := fmt.Sprintf("m%d", b.gateSeq)
+	g := b.api.newGate(id)
+	defer b.api.dropGate(id)
+
+	t, err := b.browser.newTab(client, false)
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", client, err)
+	}
+	defer t.close()
+	if err := t.open(b.base, ""); err != nil {
+		return fmt.Errorf("memory %s: %w", client, err)
+	}
+	rep := &memoryReport{Client: client, Events: n}
+	s0, err := t.heap(0)
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", client, err)
+	}
+	rep.Samples = append(rep.Samples, s0)
+	pauses := make([]string, len(checkpoints))
+	for i, k := range checkpoints {
+		pauses[i] = strconv.Itoa(k)
+	}
+	spec := runSpec{Kind: "memory", N: n, Req: request{URL: fmt.Sprintf("/benchapi/million?n=%d&size=%d&gate=%s&pause=%s", n, cfg.memorySize, id, strings.Join(pauses, ","))}}
+	specJSON := mustJSON(spec)
+	start := time.Now()
+	if _, err := evaluate[chromedp.Void](t, "bench.start("+specJSON+")", 30*time.Second); err != nil {
+		return fmt.Errorf("memory %s: %w", client, err)
+	}
+	released := false
+	defer func() {
+		if !released {
+			g.release <- struct{}{}
+		}
+	}()
+	for i, k := range checkpoints {
+		select {
+		case got := <-g.reached:
+			if got != k {
+				return fmt.Errorf("memory %s: server reached %d, want %d", client, got, k)
+			}
+		case <-time.After(5 * time.Minute):
+			return fmt.Errorf("memory %s: the server did not reach event %d in 5 minutes", client, k)
+		}
+		target := k
+		if client == "raw" {
+			target = prefix[k]
+		}
+		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Minute)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf("bench.error !== null || bench.progress >= %d", target),
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0)))
+		cancel()
+		if err != nil {
+			return errors.Join(fmt.Errorf("memory %s: waiting for event %d: %w", client, k, err), t.check())
+		}
+		if msg, _ := evaluate[string](t, "bench.error || ''", 10*time.Second); msg != "" {
+			return fmt.Errorf("memory %s: %s", client, msg)
+		}
+		s, err := t.heap(k)
+		if err != nil {
+			return fmt.Errorf("memory %s: %w", client, err)
+		}
+		rep.Samples = append(rep.Samples, s)
+		b.logf("memory   %-13s %8d events: JS heap %6.2f MiB, WASM memory %6.2f MiB (%.0f s)", client, k, s.JSHeapUsed/(1<<20), s.WasmMemory/(1<<20), time.Since(start).Seconds())
+		if i < len(checkpoints)-1 {
+			g.release <- struct{}{}
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	res, err := evaluate[runResult](t, "bench.stop()", 30*time.Second)
+	released = true
+	g.release <- struct{}{}
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", client, err)
+	}
+	res.Ms = 1 // not timed
+	if client == "raw" {
+		exp.wireBytes = prefix[n]
+	}
+	if err := verify(client, "memory", res, exp); err != nil {
+		return err
+	}
+	rep.Verified = true
+	b.memory[client] = rep
+	return nil
+}
+
+// profileRun: ours, small events, under the CPU profiler, with the
+// unstripped build so that Go functions have names.
+func (b *bench) profileRun() error {
+	spec, exp, timeout := b.spec("small")
+	t, err := b.browser.newTab("ours", false)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer t.close()
+	if err := t.open(b.base, "wasm=/prof/eventsource.wasm"); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	const interval = 100
+	res, prof, err := t.profileRun(spec, interval, timeout)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	if err := verify("ours", "small", res, exp); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	// The raw profile, for Chrome DevTools (Performance panel: load profile).
+	raw := filepath.Join(b.cfg.work, "ours-small-events.cpuprofile")
+	if err := os.WriteFile(raw, []byte(mustJSON(prof)), 0o644); err != nil {
+		return err
+	}
+	s := summarizeProfile(prof, 20)
+	s.RawProfile = raw
+	s.Scenario = fmt.Sprintf("small events (%d × %d B), ours", b.cfg.smallN, b.cfg.smallSize)
+	s.Wasm = "eventsource.wasm built like make build but without -ldflags=-s -w (function names kept)"
+	s.IntervalUS = interval
+	s.EventsPerS = float64(b.cfg.smallN) / (res.Ms / 1000)
+	s.Explanation = "self time = samples whose top frame is the function; total = samples with the function anywhere on the stack"
+	b.profile = &s
+	b.logf("profile  ours          %d samples over %.0f ms (%.0f events/s under the profiler)", s.Samples, s.ProfiledMs, s.EventsPerS)
+	for i, f := range s.TopSelf {
+		if i == 8 {
+			break
+		}
+		b.logf("profile    %5.1f%% self  %-40s %s", f.SelfPct, f.Function, f.Category)
+	}
+	return nil
+}

@@ -1,0 +1,504 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+type machine struct {
+	CPU       string            `json:"cpu"`
+	Cores     int               `json:"cores"`
+	MemoryGiB float64           `json:"memory_gib"`
+	Kernel    string            `json:"kernel"`
+	Chromium  string            `json:"chromium"`
+	Go        string            `json:"go"`
+	Node      string            `json:"node"`
+	Peers     map[string]string `json:"npm_peers"`
+	Date      string            `json:"date"`
+	LoadStart string            `json:"load_average_start"`
+	LoadEnd   string            `json:"load_average_end"`
+	DurationS float64           `json:"duration_s"`
+}
+
+func machineInfo() machine {
+	m := machine{Cores: runtime.NumCPU(), Go: runtime.Version(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), LoadStart: loadAverage()}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "MemTotal:") {
+				fmt.Sscanf(strings.TrimPrefix(line, "MemTotal:"), "%f", &kb)
+			}
+		}
+		m.MemoryGiB = math.Round(kb/(1<<20)*10) / 10
+	}
+	m.Kernel = output("uname", "-sr")
+	m.Node = output("node", "--version")
+	return m
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func jsonPath(md string) string { return strings.TrimSuffix(md, ".md") + ".json" }
+
+// stat is one figure of one client over the rounds.
+type stat struct {
+	Median   float64   `json:"median"`
+	Min      float64   `json:"min"`
+	Max      float64   `json:"max"`
+	Rounds   []float64 `json:"rounds"`
+	VsNative *float64  `json:"vs_native,omitempty"` // median / native's median
+	VsRaw    *float64  `json:"vs_raw,omitempty"`    // median / the raw reader's median
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func newStat(v []float64) *stat {
+	s := &stat{Median: median(v), Min: math.Inf(1), Max: math.Inf(-1), Rounds: v}
+	for _, x := range v {
+		s.Min, s.Max = math.Min(s.Min, x), math.Max(s.Max, x)
+	}
+	return s
+}
+
+type metric struct {
+	ID      string           `json:"id"`
+	Title   string           `json:"title"`
+	Unit    string           `json:"unit"`
+	Better  string           `json:"better"` // higher | lower
+	Clients map[string]*stat `json:"clients"`
+}
+
+type target struct {
+	Name string `json:"name"`
+	Want string `json:"want"`
+	Got  string `json:"got"`
+	Met  *bool  `json:"met"` // nil: no data
+}
+
+func metWord(t target) string {
+	switch {
+	case t.Met == nil:
+		return "NO DATA"
+	case *t.Met:
+		return "met"
+	default:
+		return "UNMET"
+	}
+}
+
+type report struct {
+	Machine  machine                  `json:"machine"`
+	Rounds   int                      `json:"rounds"`
+	Quick    bool                     `json:"quick,omitempty"`
+	Clients  map[string]string        `json:"clients"`
+	Metrics  []metric                 `json:"metrics"`
+	Startup  map[string]*stat         `json:"startup_ms"`
+	Memory   map[string]*memoryReport `json:"memory"`
+	Size     *sizeReport              `json:"size"`
+	Profile  *profileSummary          `json:"profile"`
+	Targets  []target                 `json:"targets"`
+	Failures []string                 `json:"failures"`
+	cfg      *config
+}
+
+func (b *bench) report(m machine) *report {
+	cfg := b.cfg
+	r := &report{Machine: m, Rounds: cfg.rounds, Quick: cfg.quick, Clients: clientLabels, Memory: b.memory,
+		Size: b.sizes, Profile: b.profile, Failures: b.failures, cfg: cfg, Startup: map[string]*stat{}}
+	if r.Failures == nil {
+		r.Failures = []string{}
+	}
+	defs := []metric{
+		{ID: "small_events_per_s", Title: fmt.Sprintf("Small events: %s events of %d B, as fast as the server writes", thousands(cfg.smallN), cfg.smallSize), Unit: "events/s", Better: "higher"},
+		{ID: "large_mb_per_s", Title: fmt.Sprintf("Large events: %d events of %d KiB", cfg.largeN, cfg.largeSize>>10), Unit: "MB/s", Better: "higher"},
+		{ID: "llm_ms_to_last_token", Title: fmt.Sprintf("LLM tokens: %s `{\"delta\":…}` events, each flushed; POST + JSON body + Authorization (native: GET)", thousands(cfg.llmN)), Unit: "ms to the last token", Better: "lower"},
+		{ID: "latency_p50_ms", Title: fmt.Sprintf("Latency: an event every %d ms (%d events, first %d left out), p50 delivery delay", cfg.latencyEvery, cfg.latencyN, cfg.latencyWarmup), Unit: "ms", Better: "lower"},
+		{ID: "latency_p99_ms", Title: "Latency: p99 delivery delay", Unit: "ms", Better: "lower"},
+		{ID: "latency_max_ms", Title: "Latency: max delivery delay", Unit: "ms", Better: "lower"},
+	}
+	for _, d := range defs {
+		samples := b.samples[d.ID]
+		if len(samples) == 0 {
+			continue
+		}
+		d.Clients = map[string]*stat{}
+		for c, v := range samples {
+			d.Clients[c] = newStat(v)
+		}
+		for _, s := range d.Clients {
+			if n := d.Clients["native"]; n != nil && n.Median != 0 {
+				v := s.Median / n.Median
+				s.VsNative = &v
+			}
+			if raw := d.Clients["raw"]; raw != nil && raw.Median != 0 {
+				v := s.Median / raw.Median
+				s.VsRaw = &v
+			}
+		}
+		r.Metrics = append(r.Metrics, d)
+	}
+	st := b.startup
+	for k, v := range map[string][]float64{
+		"cold_load": st.ColdLoadMs, "cold_import": st.ColdImportMs, "cold_navigation_to_class": st.ColdTotalMs,
+		"warm_load": st.WarmLoadMs, "warm_import": st.WarmImportMs, "warm_navigation_to_class": st.WarmTotalMs,
+	} {
+		if len(v) > 0 {
+			r.Startup[k] = newStat(v)
+		}
+	}
+	r.Targets = r.targets()
+	return r
+}
+
+func (r *report) metric(id string) *metric {
+	for i := range r.Metrics {
+		if r.Metrics[i].ID == id {
+			return &r.Metrics[i]
+		}
+	}
+	return nil
+}
+
+func (r *report) median(id, client string) (float64, bool) {
+	m := r.metric(id)
+	if m == nil || m.Clients[client] == nil {
+		return 0, false
+	}
+	return m.Clients[client].Median, true
+}
+
+func boolp(b bool) *bool { return &b }
+
+// memory growth of ours between the first checkpoint and the last.
+const flatSlack = 1 << 20
+
+func (r *report) targets() []target {
+	var ts []target
+	{
+		t := target{Name: "small events ≥ 1.2× eventsource 5.x", Want: "ours events/s ≥ 1.2 × eventsource 5.x"}
+		ours, ok1 := r.median("small_events_per_s", "ours")
+		es5, ok2 := r.median("small_events_per_s", "eventsource5")
+		if ok1 && ok2 {
+			t.Got = fmt.Sprintf("%.2f× (%s vs %s events/s)", ours/es5, thousands(int(ours)), thousands(int(es5)))
+			t.Met = boolp(ours >= 1.2*es5)
+		}
+		ts = append(ts, t)
+	}
+	{
+		t := target{Name: "large events ≥ 0.8× raw reader MB/s", Want: "ours MB/s ≥ 0.8 × raw fetch reader"}
+		ours, ok1 := r.median("large_mb_per_s", "ours")
+		raw, ok2 := r.median("large_mb_per_s", "raw")
+		if ok1 && ok2 {
+			t.Got = fmt.Sprintf("%.2f× (%.1f vs %.1f MB/s)", ours/raw, ours, raw)
+			t.Met = boolp(ours >= 0.8*raw)
+		}
+		ts = append(ts, t)
+	}
+	{
+		t := target{Name: "latency p99 within 1 ms of native", Want: "ours p99 ≤ native p99 + 1 ms"}
+		ours, ok1 := r.median("latency_p99_ms", "ours")
+		nat, ok2 := r.median("latency_p99_ms", "native")
+		if ok1 && ok2 {
+			t.Got = fmt.Sprintf("%+.2f ms (%.2f vs %.2f ms)", ours-nat, ours, nat)
+			t.Met = boolp(ours <= nat+1)
+		}
+		ts = append(ts, t)
+	}
+	{
+		t := target{Name: "load() cold < 250 ms", Want: "median cold load() < 250 ms"}
+		if s := r.Startup["cold_load"]; s != nil {
+			t.Got = fmt.Sprintf("%.0f ms (rounds %s)", s.Median, joinFloats(s.Rounds, "%.0f"))
+			t.Met = boolp(s.Median < 250)
+		}
+		ts = append(ts, t)
+	}
+	{
+		t := target{Name: "eventsource.wasm < 600 KB brotli", Want: "brotli -q 11 < 600,000 B"}
+		if r.Size != nil {
+			t.Got = fmt.Sprintf("%s B (%.0f KB)", thousands(r.Size.Brotli11), float64(r.Size.Brotli11)/1000)
+			t.Met = boolp(r.Size.Brotli11 < 600_000)
+		}
+		ts = append(ts, t)
+	}
+	{
+		t := target{Name: "memory flat over a million events", Want: fmt.Sprintf("ours: JS heap and WASM memory grow ≤ 1 MiB from the %s-event sample to the last", "first")}
+		if m := r.Memory["ours"]; m != nil && len(m.Samples) >= 3 {
+			first, last := m.Samples[1], m.Samples[len(m.Samples)-1]
+			dh, dw := last.JSHeapUsed-first.JSHeapUsed, last.WasmMemory-first.WasmMemory
+			t.Got = fmt.Sprintf("JS heap %+.2f MiB, WASM memory %+.2f MiB (%s → %s events)", dh/(1<<20), dw/(1<<20), thousands(first.At), thousands(last.At))
+			t.Met = boolp(dh <= flatSlack && dw <= flatSlack)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func joinFloats(v []float64, format string) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf(format, x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// figure formats a value with precision suited to its size.
+func figure(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "–"
+	case a >= 10000:
+		return thousands(int(math.Round(v)))
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func ratio(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", *p)
+}
+
+func mib(v float64) string { return fmt.Sprintf("%.2f MiB", v/(1<<20)) }
+
+func writeReport(out string, r *report) error {
+	j, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(jsonPath(out), append(j, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(out, []byte(r.markdown()), 0o644)
+}
+
+func (r *report) markdown() string {
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	m := r.Machine
+	p("# Benchmarks\n\n")
+	p("Generated by `make bench` (`go run ./e2e/cmd/bench`); the same figures, with every round, are in [%s](%s).\n", "BENCHMARKS.json", "BENCHMARKS.json")
+	p("Do not edit by hand.\n\n")
+	if r.Quick {
+		p("> **-quick run: small streams, one round. Not a measurement.**\n\n")
+	}
+	if len(r.Failures) > 0 {
+		p("> **%d run(s) FAILED** (wrong result or error; the bench exited non-zero):\n>\n", len(r.Failures))
+		for _, f := range r.Failures {
+			p("> - %s\n", strings.ReplaceAll(f, "\n", " "))
+		}
+		p("\n")
+	}
+	p("## Machine\n\n")
+	p("| | |\n|---|---|\n")
+	p("| CPU | %s, %d cores, %.1f GiB |\n", m.CPU, m.Cores, m.MemoryGiB)
+	p("| OS | %s |\n", m.Kernel)
+	p("| Chromium | %s (headless) |\n", m.Chromium)
+	p("| Go | %s |\n", m.Go)
+	p("| Node.js (npm peers install and bundling only) | %s |\n", m.Node)
+	peers := []string{}
+	for k, v := range m.Peers {
+		peers = append(peers, k+" "+v)
+	}
+	sort.Strings(peers)
+	p("| npm packages | %s |\n", strings.Join(peers, ", "))
+	p("| date | %s |\n", m.Date)
+	p("| load average (1, 5, 15 min) | %s at the start, %s at the end |\n", m.LoadStart, m.LoadEnd)
+	p("| duration of the run | %.0f s |\n\n", m.DurationS)
+
+	p("## Targets\n\n| target | result | |\n|---|---|---|\n")
+	for _, t := range r.Targets {
+		got := t.Got
+		if got == "" {
+			got = "no data (see failures)"
+		}
+		p("| %s | %s | **%s** |\n", t.Name, got, metWord(t))
+	}
+	p("\n")
+
+	p("## Method\n\n")
+	p("Server: the project's Go server on 127.0.0.1 (HTTP/1.1), Chromium headless on the same machine; one fresh tab per run. ")
+	p("Each timed scenario runs %d rounds; in each round every client runs once, the order of the clients rotating from round to round and scenario to scenario. ", r.Rounds)
+	p("A figure is the **median of the rounds** (the range is min–max). ")
+	p("**×native** and **×raw** divide the client's median by native EventSource's and the raw reader's medians from the same run (for \"lower is better\" figures a ratio below 1 is better). ")
+	p("Every run checks what it received — the number of events, the total data length, the first and last data and the last event ID (the raw reader: the exact body length) — and a mismatch fails the bench instead of producing a number.\n\n")
+	p("Clients: ")
+	var cl []string
+	for _, c := range clientIDs {
+		cl = append(cl, "**"+c+"** = "+r.Clients[c])
+	}
+	p("%s. The npm packages are bundled with esbuild and loaded as one ES module. ", strings.Join(cl, "; "))
+	p("Times are taken in the page with `performance.now()` from the constructor call (or `fetch()`) to the last event; the listener counts events and adds up `data.length` (LLM: `JSON.parse(data).delta`).\n\n")
+
+	p("## Throughput and latency\n\n")
+	for _, mt := range r.Metrics {
+		p("### %s\n\n", mt.Title)
+		p("%s, %s is better.\n\n", mt.Unit, mt.Better)
+		p("| client | median | ×native | ×raw | range over rounds |\n|---|---:|---:|---:|---|\n")
+		for _, c := range clientIDs {
+			s := mt.Clients[c]
+			if s == nil {
+				p("| %s | FAILED | | | |\n", r.Clients[c])
+				continue
+			}
+			p("| %s | %s | %s | %s | %s – %s |\n", r.Clients[c], figure(s.Median), ratio(s.VsNative), ratio(s.VsRaw), figure(s.Min), figure(s.Max))
+		}
+		p("\n")
+	}
+	if mt := r.metric("latency_p50_ms"); mt != nil {
+		p("Latency: the server writes `<i> <send time>` (Go `time.Now()`, ms since the epoch) every %d ms and flushes; the page takes `performance.timeOrigin + performance.now()` first thing in the listener (the raw reader: when the chunk arrives). Both read the same machine clock; the page's timer is coarsened to about 0.1 ms.\n\n", r.cfg.latencyEvery)
+	}
+
+	p("## Start-up (ours)\n\n")
+	if len(r.Startup) == 0 {
+		p("Not measured.\n\n")
+	} else {
+		p("`load()` = from calling `load()` to the resolved class (fetch of wasm_exec.js and eventsource.wasm, streaming compile, Go start-up); `import` = `import(\"/dist/eventsource.mjs\")` before it; navigation to class = from navigation start to the class. ")
+		p("**Cold**: a new browser context (new renderer process, empty HTTP cache) with the cache disabled through CDP `Network.setCacheDisabled`. **Warm**: the same tab with the cache on, after one priming navigation (HTTP cache and V8's wasm code cache may serve).\n\n")
+		p("| | median | range | rounds |\n|---|---:|---|---|\n")
+		for _, k := range []string{"cold_load", "cold_import", "cold_navigation_to_class", "warm_load", "warm_import", "warm_navigation_to_class"} {
+			if s := r.Startup[k]; s != nil {
+				p("| %s (ms) | %s | %s – %s | %s |\n", strings.ReplaceAll(k, "_", " "), figure(s.Median), figure(s.Min), figure(s.Max), joinFloats(s.Rounds, "%.0f"))
+			}
+		}
+		p("\n")
+	}
+
+	p("## Memory over a million events\n\n")
+	if len(r.Memory) == 0 {
+		p("Not measured.\n\n")
+	} else {
+		p("One connection carries %s events of %d B (the /api/stream format). The server pauses after the events listed; the driver forces two GCs (CDP `HeapProfiler.collectGarbage`) and reads `Runtime.getHeapUsage` (JS heap used; embedder = Blink's own heap) and the Go module's memory (`mem.buffer.byteLength`, captured by wrapping `WebAssembly.instantiateStreaming`), then lets the stream go on. The connection stays open until the last sample. One run per client (not timed).\n\n", thousands(r.cfg.memoryN), r.cfg.memorySize)
+		p("| client | sample | JS heap used | ×native | ×raw | embedder heap | WASM memory |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, c := range clientIDs {
+			mr := r.Memory[c]
+			if mr == nil {
+				p("| %s | FAILED | | | | | |\n", r.Clients[c])
+				continue
+			}
+			for i, s := range mr.Samples {
+				at := "after load"
+				if s.At > 0 {
+					at = thousands(s.At)
+				}
+				vsN, vsR := "–", "–"
+				if n := r.Memory["native"]; n != nil && i < len(n.Samples) && n.Samples[i].JSHeapUsed > 0 {
+					vsN = fmt.Sprintf("%.2f×", s.JSHeapUsed/n.Samples[i].JSHeapUsed)
+				}
+				if raw := r.Memory["raw"]; raw != nil && i < len(raw.Samples) && raw.Samples[i].JSHeapUsed > 0 {
+					vsR = fmt.Sprintf("%.2f×", s.JSHeapUsed/raw.Samples[i].JSHeapUsed)
+				}
+				wasm := "–"
+				if s.WasmMemory > 0 {
+					wasm = mib(s.WasmMemory)
+				}
+				name := ""
+				if i == 0 {
+					name = r.Clients[c]
+				}
+				p("| %s | %s | %s | %s | %s | %s | %s |\n", name, at, mib(s.JSHeapUsed), vsN, vsR, mib(s.EmbedderUsed), wasm)
+			}
+		}
+		p("\n")
+	}
+
+	p("## Size\n\n")
+	if r.Size == nil {
+		p("Not measured.\n\n")
+	} else {
+		s := r.Size
+		p("| file | raw | gzip -9 | brotli -q 11 |\n|---|---:|---:|---:|\n")
+		p("| eventsource.wasm | %s B | %s B | %s B |\n", thousands(s.Raw), thousands(s.Gzip9), thousands(s.Brotli11))
+		p("| eventsource.mjs + wasm_exec.js | %s B | %s B | |\n\n", thousands(s.OtherRaw), thousands(s.OtherGzip))
+	}
+
+	p("## CPU profile of ours (small events)\n\n")
+	if r.Profile == nil || r.Profile.Samples == 0 {
+		p("Not measured.\n")
+	} else {
+		pr := r.Profile
+		p("CDP `Profiler` sampling every %d µs during one small-events run of ours (%s samples over %.0f ms; %s events/s under the profiler), with %s.\n\n",
+			pr.IntervalUS, thousands(pr.Samples), pr.ProfiledMs, thousands(int(pr.EventsPerS)), pr.Wasm)
+		p("Where the time goes:\n\n| category | self ms | share |\n|---|---:|---:|\n")
+		for _, c := range pr.Categories {
+			p("| %s | %.0f | %.1f%% |\n", c.Name, c.SelfMs, c.Pct)
+		}
+		p("\nTop functions by self time:\n\n| function | where | category | self | total |\n|---|---|---|---:|---:|\n")
+		for _, f := range pr.TopSelf {
+			p("| `%s` | %s | %s | %.1f%% | %.1f%% |\n", f.Function, f.Where, f.Category, f.SelfPct, f.TotalPct)
+		}
+		p("\nTop functions by total time (on the stack):\n\n| function | where | category | total | self |\n|---|---|---|---:|---:|\n")
+		for _, f := range pr.TopTotal {
+			p("| `%s` | %s | %s | %.1f%% | %.1f%% |\n", f.Function, f.Where, f.Category, f.TotalPct, f.SelfPct)
+		}
+	}
+	return w.String()
+}

@@ -1,0 +1,364 @@
+// The page side of `make bench` (driver: e2e/cmd/bench).
+//
+// One tab per run: /bench/index.html?client=NAME loads only that client,
+// sets globalThis.bench.ready, and waits for the driver. Clients:
+//
+//   native        the browser's EventSource
+//   ours          wasm-eventsource (/dist/eventsource.mjs, load())
+//   eventsource5  the `eventsource` 5.x npm package (bundled into /peers/peers.mjs)
+//   fes           @microsoft/fetch-event-source 2.0.1 (same bundle)
+//   raw           fetch + body.getReader(), counting bytes, parsing nothing
+//
+// Every client gets the same request and the same listener work, so the
+// difference between them is the client. The driver verifies what each run
+// received (count, total data length, first/last data, last id or raw bytes).
+//
+// Query parameters: client (required); wasm (ours: another eventsource.wasm
+// URL, used for the unstripped profiling build).
+
+const q = new URLSearchParams(location.search);
+const client = q.get("client");
+
+const bench = {
+  client,
+  ready: false,
+  error: null, // set when setup or a background (memory) run fails
+  progress: 0, // memory runs: events received (raw: bytes)
+  importMs: 0, // ours: import("/dist/eventsource.mjs")
+  loadMs: 0, // ours: await load()
+  loadedAt: 0, // ours: performance.now() when load() resolved (ms since navigation start)
+  wasmMemoryBytes: () => (wasmMemory ? wasmMemory.buffer.byteLength : 0),
+  run,
+  start,
+  stop,
+};
+globalThis.bench = bench;
+
+const status = (text) => {
+  const el = document.getElementById("status");
+  if (el) el.textContent = text;
+};
+
+let ES = null; // EventSource class (native, ours, eventsource5)
+let fetchEventSource = null; // fes
+let wasmMemory = null; // ours: the Go module's exported memory
+
+// Wraps WebAssembly.instantiate* so that the module's memory (Go exports it
+// as "mem") can be read after load(): its byteLength is the WASM heap size.
+function captureWasmMemory() {
+  const wrap = (orig) =>
+    async function (...args) {
+      const result = await orig.apply(WebAssembly, args);
+      const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+      if (instance && instance.exports.mem instanceof WebAssembly.Memory) {
+        wasmMemory = instance.exports.mem;
+      }
+      return result;
+    };
+  if (WebAssembly.instantiateStreaming) {
+    WebAssembly.instantiateStreaming = wrap(WebAssembly.instantiateStreaming);
+  }
+  WebAssembly.instantiate = wrap(WebAssembly.instantiate);
+}
+
+async function setup() {
+  switch (client) {
+    case "native":
+      ES = globalThis.EventSource;
+      break;
+    case "ours": {
+      captureWasmMemory();
+      const t0 = performance.now();
+      const mod = await import("/dist/eventsource.mjs");
+      const t1 = performance.now();
+      const opts = {};
+      if (q.get("wasm")) opts.wasmURL = new URL(q.get("wasm"), location.href);
+      ES = await mod.load(opts);
+      const t2 = performance.now();
+      if (typeof ES !== "function" || ES.OPEN !== 1) throw new Error("load() did not resolve to an EventSource class");
+      bench.importMs = t1 - t0;
+      bench.loadMs = t2 - t1;
+      bench.loadedAt = t2;
+      break;
+    }
+    case "eventsource5": {
+      const peers = await import("/peers/peers.mjs");
+      ES = peers.EventSource;
+      break;
+    }
+    case "fes": {
+      const peers = await import("/peers/peers.mjs");
+      fetchEventSource = peers.fetchEventSource;
+      break;
+    }
+    case "raw":
+      break;
+    default:
+      throw new Error(`unknown client ${client}`);
+  }
+}
+
+// connect opens the stream described by req with the page's client and
+// calls on.message(data, lastEventId) per message event, on.fail(reason)
+// on any error. It returns a function that closes the stream.
+//
+// req: {url, method, headers, body, nativeURL}: a request that native
+// EventSource cannot make (POST, headers) has a GET nativeURL for it.
+function connect(req, on) {
+  const post = req.method && req.method !== "GET";
+  switch (client) {
+    case "native":
+    case "ours":
+    case "eventsource5": {
+      let es;
+      if (client === "native") {
+        es = new ES(post ? req.nativeURL : req.url);
+      } else if (client === "ours") {
+        es = post ? new ES(req.url, { method: req.method, headers: req.headers, body: req.body }) : new ES(req.url);
+      } else {
+        // eventsource 5.x takes custom requests through its fetch option.
+        es = post
+          ? new ES(req.url, {
+              fetch: (url, init) =>
+                fetch(url, { ...init, method: req.method, headers: { ...init.headers, ...req.headers }, body: req.body }),
+            })
+          : new ES(req.url);
+      }
+      es.onmessage = (e) => on.message(e.data, e.lastEventId);
+      es.onerror = (e) =>
+        on.fail(`error event, readyState ${es.readyState}${e.message ? ": " + e.message : ""}${e.status ? " (HTTP " + e.status + ")" : ""}`);
+      return () => es.close();
+    }
+    case "fes": {
+      const ac = new AbortController();
+      fetchEventSource(req.url, {
+        method: req.method || "GET",
+        headers: req.headers,
+        body: req.body,
+        signal: ac.signal,
+        openWhenHidden: true,
+        onmessage(ev) {
+          // fetch-event-source 2.0.1 also calls onmessage for a block with
+          // no data (a comment such as ":ok"); the spec dispatches nothing
+          // then, so neither does the adapter.
+          if (ev.data === "" && ev.event === "") return;
+          if (ev.event === "" || ev.event === "message") on.message(ev.data, ev.id);
+        },
+        onclose() {
+          on.fail("stream ended early");
+          throw new Error("stream ended early"); // no retry
+        },
+        onerror(err) {
+          on.fail(`error: ${err}`);
+          throw err; // no retry
+        },
+      }).catch(() => {});
+      return () => ac.abort();
+    }
+  }
+  throw new Error(`connect: client ${client} has no event API`);
+}
+
+// rawRead fetches req and calls onChunk(Uint8Array) per chunk until the end.
+async function rawRead(req, onChunk, signal) {
+  const res = await fetch(req.url, {
+    method: req.method || "GET",
+    headers: { Accept: "text/event-stream", ...(req.headers || {}) },
+    body: req.body,
+    cache: "no-store",
+    signal,
+  });
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onChunk(value);
+  }
+}
+
+// rawEvents turns raw chunks into the data of each event for the latency
+// run, the only one where the raw reader must look at what it reads.
+function rawEvents(onData) {
+  const dec = new TextDecoder();
+  let buf = "";
+  return (chunk) => {
+    const now = performance.timeOrigin + performance.now();
+    buf += dec.decode(chunk, { stream: true });
+    let k;
+    while ((k = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, k);
+      buf = buf.slice(k + 2);
+      const m = block.indexOf("data: ");
+      if (m >= 0) onData(block.slice(m + 6), now);
+    }
+  };
+}
+
+// run does one measured run and resolves to what was received.
+//
+// spec: {kind: "count"|"latency", n, req, json}
+//   count:   stop at the n-th message; json: data is {"delta": "..."}
+//            and the delta is what is counted (LLM tokens).
+//   latency: data is "<i> <send time in ms since the epoch>"; records
+//            performance.timeOrigin + performance.now() - send time.
+// The raw client reads to the end of the stream and counts bytes (and, for
+// latency, splits events to read their send times).
+function run(spec) {
+  return new Promise((resolve, reject) => {
+    const n = spec.n;
+    const r = { count: 0, dataLen: 0, first: null, last: null, lastId: null, bytes: 0, chunks: 0, ms: 0, delays: null };
+    if (spec.kind === "latency") r.delays = [];
+    let close = null;
+    let finished = false;
+    let t0 = 0;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      r.ms = performance.now() - t0;
+      if (close) close();
+      status(`${client}: done`);
+      resolve(r);
+    };
+    const fail = (why) => {
+      if (finished) return;
+      finished = true;
+      if (close) close();
+      reject(new Error(`${client}: ${why} (after ${r.count} events, ${r.bytes} bytes)`));
+    };
+    const latency = (data, now) => {
+      const sp = data.indexOf(" ");
+      r.delays.push(now - Number(data.slice(sp + 1)));
+      r.count++;
+      r.dataLen += data.length;
+      if (r.count === 1) r.first = data.slice(0, sp);
+      if (r.count === n) {
+        r.last = data.slice(0, sp);
+        if (client !== "raw") finish();
+      }
+    };
+    status(`${client}: running ${spec.kind}`);
+    t0 = performance.now();
+    if (client === "raw") {
+      const ac = new AbortController();
+      close = () => ac.abort();
+      const onChunk =
+        spec.kind === "latency"
+          ? ((split) => (chunk) => {
+              r.bytes += chunk.byteLength;
+              r.chunks++;
+              split(chunk);
+            })(rawEvents(latency))
+          : (chunk) => {
+              r.bytes += chunk.byteLength;
+              r.chunks++;
+            };
+      rawRead(spec.req, onChunk, ac.signal).then(finish, (e) => fail(String(e)));
+      return;
+    }
+    let onMessage;
+    if (spec.kind === "latency") {
+      onMessage = (data) => latency(data, performance.timeOrigin + performance.now());
+    } else if (spec.json) {
+      onMessage = (data, id) => {
+        const d = JSON.parse(data).delta;
+        r.count++;
+        r.dataLen += d.length;
+        if (r.count === 1) r.first = d;
+        if (r.count === n) {
+          r.last = d;
+          r.lastId = id;
+          finish();
+        }
+      };
+    } else {
+      onMessage = (data, id) => {
+        r.count++;
+        r.dataLen += data.length;
+        if (r.count === 1) r.first = data;
+        if (r.count === n) {
+          r.last = data;
+          r.lastId = id;
+          finish();
+        }
+      };
+    }
+    try {
+      close = connect(spec.req, { message: onMessage, fail });
+    } catch (e) {
+      fail(String(e));
+    }
+  });
+}
+
+// A background run for the memory measurement: the driver polls
+// bench.progress (events, raw: bytes) while the server pauses at each
+// checkpoint, samples the heap, then lets the server go on. stop() closes
+// the stream and returns what was received.
+let bg = null;
+
+function start(spec) {
+  const r = { count: 0, dataLen: 0, first: null, last: null, lastId: null, bytes: 0, chunks: 0 };
+  bench.progress = 0;
+  bench.error = null;
+  const fail = (why) => {
+    if (!bench.error) bench.error = `${client}: ${why} (after ${r.count} events, ${r.bytes} bytes)`;
+  };
+  let close;
+  if (client === "raw") {
+    const ac = new AbortController();
+    close = () => ac.abort();
+    rawRead(
+      spec.req,
+      (chunk) => {
+        r.bytes += chunk.byteLength;
+        r.chunks++;
+        bench.progress = r.bytes;
+      },
+      ac.signal,
+    ).catch((e) => {
+      if (!ac.signal.aborted) fail(String(e));
+    });
+  } else {
+    let stopped = false;
+    const c = connect(spec.req, {
+      message(data, id) {
+        r.count++;
+        r.dataLen += data.length;
+        if (r.count === 1) r.first = data;
+        r.last = data;
+        r.lastId = id;
+        bench.progress = r.count;
+      },
+      fail(why) {
+        if (!stopped) fail(why);
+      },
+    });
+    close = () => {
+      stopped = true;
+      c();
+    };
+  }
+  bg = { r, close };
+  status(`${client}: memory run`);
+}
+
+function stop() {
+  if (!bg) throw new Error("stop: no background run");
+  bg.close();
+  const r = bg.r;
+  bg = null;
+  // Drop what the run kept so that the last sample is not inflated by it.
+  return { ...r, first: r.first === null ? null : r.first.slice(0, 64), last: r.last === null ? null : r.last.slice(0, 64) };
+}
+
+setup().then(
+  () => {
+    bench.ready = true;
+    status(`${client}: ready`);
+  },
+  (e) => {
+    bench.error = `setup: ${e && e.stack ? e.stack : e}`;
+    status(bench.error);
+  },
+);
