@@ -3,8 +3,9 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -223,6 +224,31 @@ type clockParams struct {
 	heartbeat time.Duration // idle time before a heartbeat comment
 }
 
+// parseClockParams reads the query of /api/clock.
+func parseClockParams(q url.Values, heartbeat time.Duration) (p clockParams, err error) {
+	var interval, hb int
+	for _, f := range []struct {
+		name          string
+		dst           *int
+		def, min, max int
+	}{
+		{"n", &p.n, 0, 0, 1 << 30},
+		{"interval", &interval, 1000, 10, 60_000},
+		{"retry", &p.retry, -1, 0, 1 << 30},
+		{"heartbeat", &hb, int(heartbeat / time.Millisecond), 10, 3_600_000},
+	} {
+		if *f.dst, err = intParam(q, f.name, f.def, f.min, f.max); err != nil {
+			return p, err
+		}
+	}
+	p.interval = time.Duration(interval) * time.Millisecond
+	p.heartbeat = time.Duration(hb) * time.Millisecond
+	if p.channel = q.Get("ch"); len(p.channel) > 64 {
+		return p, errors.New("ch: longer than 64 bytes")
+	}
+	return p, nil
+}
+
 // serveClock is /api/clock?n=N&interval=ms&ch=name&retry=ms&heartbeat=ms.
 //
 // It flushes ":ok\n\n" at once, then (with Last-Event-ID) replays the
@@ -234,27 +260,16 @@ type clockParams struct {
 // kept>, "latest": <newest id>}, then continues live from there. Without
 // Last-Event-ID the stream starts live. After n events (replayed ones count)
 // the response ends, so an EventSource reconnects with its Last-Event-ID.
+//
+// Parameters: n (default 0: no limit); interval in ms (default 1000, 10 to
+// 60000); ch, a channel name (up to 64 bytes, default "") that gives a test
+// its own sequence numbers, since every (ch, interval) pair is its own
+// channel; retry, a reconnection time in ms sent as "retry: <ms>\n\n" right
+// after ":ok\n\n" (default: none); heartbeat, the idle time in ms before a
+// ":\n" comment (default Options.ClockHeartbeat). Bad values get a 400
+// with a JSON error.
 func (s *Server) serveClock(w http.ResponseWriter, r *http.Request) {
-	var p clockParams
-	var err error
-	q := r.URL.Query()
-	p.n, err = intParam(q, "n", 0, 0, 1<<30)
-	if err == nil {
-		var ms int
-		ms, err = intParam(q, "interval", 1000, 10, 60_000)
-		p.interval = time.Duration(ms) * time.Millisecond
-	}
-	if err == nil {
-		p.retry, err = intParam(q, "retry", -1, 0, 1<<30)
-	}
-	if err == nil {
-		var ms int
-		ms, err = intParam(q, "heartbeat", int(s.opts.ClockHeartbeat/time.Millisecond), 10, 3_600_000)
-		p.heartbeat = time.Duration(ms) * time.Millisecond
-	}
-	if p.channel = q.Get("ch"); err == nil && len(p.channel) > 64 {
-		err = fmt.Errorf("ch: longer than 64 bytes")
-	}
+	p, err := parseClockParams(r.URL.Query(), s.opts.ClockHeartbeat)
 	if err != nil {
 		jsonError(w, http.StatusBadRequest, err.Error())
 		return
