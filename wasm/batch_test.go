@@ -86,3 +86,30 @@ func BenchmarkBatchAdd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseAndBatch is the Go share of the event path: parse 100,000
+// small events and lay them out for JS.
+func BenchmarkParseAndBatch(b *testing.B) {
+	const n = 100000
+	body := []byte{}
+	for i := 0; i < n; i++ {
+		body = append(body, "data: 0123456789abcdef0123456789abcdef\n\n"...)
+	}
+	var p sse.Parser
+	var bt batch
+	emit := func(ev sse.Event) {
+		bt.add(ev)
+		if bt.n == maxBatch {
+			bt.reset()
+		}
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for off := 0; off < len(body); off += 64 << 10 {
+			p.Feed(body[off:min(len(body), off+64<<10)], emit)
+		}
+		bt.reset()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+}

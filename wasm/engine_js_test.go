@@ -397,3 +397,40 @@ func TestConstructorErrors(t *testing.T) {
 		t.Errorf("calling without new: %s", got)
 	}
 }
+
+// BenchmarkStream100k measures the whole path for 100,000 small events in
+// 64 KiB chunks: read, parse, batch, cross, slice and dispatch (Node's
+// dispatch is much cheaper than a browser's, so Go's share shows).
+func BenchmarkStream100k(b *testing.B) {
+	t := &testing.T{}
+	e := setup(t)
+	e.t = t
+	const n = 100000
+	var body strings.Builder
+	for i := 0; i < n; i++ {
+		body.WriteString("data: 0123456789abcdef0123456789abcdef\n\n")
+	}
+	var chunks []string
+	for s := body.String(); len(s) > 0; {
+		k := min(len(s), 64<<10)
+		chunks = append(chunks, s[:k])
+		s = s[k:]
+	}
+	counter := js.Global().Get("Function").New("es", "n", `
+		return new Promise((resolve) => {
+			let c = 0, bytes = 0;
+			es.onmessage = (e) => { bytes += e.data.length; if (++c === n) { es.close(); resolve(bytes); } };
+			es.onerror = (e) => resolve(-1);
+		});`)
+	b.SetBytes(int64(body.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.plan(response{chunks: chunks, hold: true})
+		es := e.class.New("http://127.0.0.1:1/s", map[string]any{})
+		got, err := awaitJS(counter.Invoke(es, n))
+		if err != nil || got.Int() != 32*n {
+			b.Fatalf("got %v bytes, err %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+}
