@@ -8,7 +8,7 @@ import (
 // line interprets one complete line (raw bytes, line end removed), as the
 // standard's "process the field" step does. It returns an error only when
 // the data buffer outgrows limit.
-func (p *Parser) line(line []byte, emit func(Event), limit int) error {
+func (p *Parser) line(line []byte, emit RawEventFunc, limit int) error {
 	if len(line) == 0 {
 		p.dispatch(emit)
 		return nil
@@ -50,7 +50,7 @@ func (p *Parser) line(line []byte, emit func(Event), limit int) error {
 }
 
 // dispatch is the standard's "dispatch the event" step, run on a blank line.
-func (p *Parser) dispatch(emit func(Event)) {
+func (p *Parser) dispatch(emit RawEventFunc) {
 	// The id buffer becomes the last event ID string even when no event
 	// fires. The comparison does not allocate; the conversion only happens
 	// when the id changed.
@@ -61,22 +61,19 @@ func (p *Parser) dispatch(emit func(Event)) {
 		p.typ = recycle(p.typ) // a type without data must not leak into the next block
 		return
 	}
-	ev := Event{
-		Type:        "message",
-		Data:        string(p.data[:len(p.data)-1]), // minus the one trailing LF
-		LastEventID: p.lastID,
-	}
+	typ := "message"
 	if len(p.typ) > 0 {
 		if string(p.typ) != p.lastType {
 			p.lastType = string(p.typ)
 		}
-		ev.Type = p.lastType
+		typ = p.lastType
+	}
+	data := p.data[:len(p.data)-1] // minus the one trailing LF
+	if emit != nil {
+		emit(typ, data, p.lastID)
 	}
 	p.data = recycle(p.data)
 	p.typ = recycle(p.typ)
-	if emit != nil {
-		emit(ev)
-	}
 }
 
 // parseRetry parses a retry value: one or more ASCII digits, nothing else (no

@@ -69,6 +69,23 @@ type Parser struct {
 // Feed does not keep chunk. emit may be nil (the fields still take effect);
 // it must not call Feed or Reset on the same parser.
 func (p *Parser) Feed(chunk []byte, emit func(Event)) error {
+	if emit == nil {
+		return p.FeedRaw(chunk, nil)
+	}
+	return p.FeedRaw(chunk, func(typ string, data []byte, lastEventID string) {
+		emit(Event{Type: typ, Data: string(data), LastEventID: lastEventID})
+	})
+}
+
+// RawEventFunc receives one event from [Parser.FeedRaw]. typ and lastEventID
+// are as in [Event]; data is the event's data, valid only until the function
+// returns (the parser reuses its memory).
+type RawEventFunc func(typ string, data []byte, lastEventID string)
+
+// FeedRaw is Feed without the one allocation per event that Event.Data
+// costs: emit sees the data buffer itself. It is for callers that copy the
+// data elsewhere at once, such as the WASM engine laying out a batch for JS.
+func (p *Parser) FeedRaw(chunk []byte, emit RawEventFunc) error {
 	if p.err != nil {
 		return p.err
 	}

@@ -395,3 +395,26 @@ func TestEmitNil(t *testing.T) {
 		t.Errorf("LastEventID %q", p.LastEventID())
 	}
 }
+
+// TestFeedRaw checks that FeedRaw gives what Feed gives, on every table
+// case, and that it allocates nothing per event.
+func TestFeedRaw(t *testing.T) {
+	for _, tc := range parseCases {
+		var p Parser
+		var got []Event
+		p.FeedRaw([]byte(tc.in), func(typ string, data []byte, id string) {
+			got = append(got, Event{Type: typ, Data: string(data), LastEventID: id})
+		})
+		if !reflect.DeepEqual(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
+			t.Errorf("%s: FeedRaw events %q, want %q", tc.rules, got, tc.want)
+		}
+	}
+	var p Parser
+	in := []byte("event: tick\nid: 42\ndata: hello\ndata: world\n\n")
+	n := 0
+	emit := func(typ string, data []byte, id string) { n += len(data) }
+	p.FeedRaw(in, emit)
+	if a := testing.AllocsPerRun(100, func() { p.FeedRaw(in, emit) }); a != 0 {
+		t.Errorf("FeedRaw: %v allocations per event, want 0", a)
+	}
+}

@@ -45,7 +45,7 @@ func TestBatchRoundTrip(t *testing.T) {
 	}
 	var b batch
 	for _, ev := range events {
-		b.add(ev)
+		b.add(ev.Type, []byte(ev.Data), ev.LastEventID)
 	}
 	got := unbatch(&b, "")
 	if len(got) != len(events) {
@@ -61,14 +61,14 @@ func TestBatchRoundTrip(t *testing.T) {
 		t.Errorf("sentID = %q", b.sentID)
 	}
 	b.reset()
-	b.add(sse.Event{Type: "message", Data: "x"})
+	b.add("message", []byte("x"), "")
 	if n := int32(binary.LittleEndian.Uint32(b.desc[8:])); n != -1 {
 		t.Errorf("unchanged id sent again (len %d)", n)
 	}
 }
 
 func TestUTF16Len(t *testing.T) {
-	for _, s := range []string{"", "abc", "é", "漢字", "😀", "a😀b\x00é"} {
+	for _, s := range []string{"", "abc", "é", "漢字", "😀", "a😀b\x00é", "abcdefghé", "abcdefgh😀abcdefghijklmnop漢", "0123456789abcdef"} {
 		if got, want := utf16Len(s), len(utf16.Encode([]rune(s))); got != want {
 			t.Errorf("utf16Len(%q) = %d, want %d", s, got, want)
 		}
@@ -76,11 +76,11 @@ func TestUTF16Len(t *testing.T) {
 }
 
 func BenchmarkBatchAdd(b *testing.B) {
-	ev := sse.Event{Type: "message", Data: "0123456789abcdef0123456789abcdef", LastEventID: "42"}
+	data := []byte("0123456789abcdef0123456789abcdef")
 	var bt batch
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		bt.add(ev)
+		bt.add("message", data, "42")
 		if bt.n == maxBatch {
 			bt.reset()
 		}
@@ -97,8 +97,8 @@ func BenchmarkParseAndBatch(b *testing.B) {
 	}
 	var p sse.Parser
 	var bt batch
-	emit := func(ev sse.Event) {
-		bt.add(ev)
+	emit := func(typ string, data []byte, id string) {
+		bt.add(typ, data, id)
 		if bt.n == maxBatch {
 			bt.reset()
 		}
@@ -107,7 +107,7 @@ func BenchmarkParseAndBatch(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		for off := 0; off < len(body); off += 64 << 10 {
-			p.Feed(body[off:min(len(body), off+64<<10)], emit)
+			p.FeedRaw(body[off:min(len(body), off+64<<10)], emit)
 		}
 		bt.reset()
 	}

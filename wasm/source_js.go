@@ -286,11 +286,11 @@ func (s *source) documentOrigin() string {
 
 // stream reads the body chunk by chunk, parses and dispatches.
 func (s *source) stream(read safejs.Value) outcome {
-	emit := func(ev sse.Event) {
+	emit := func(typ string, data []byte, id string) {
 		if s.closed {
 			return
 		}
-		s.batch.add(ev)
+		s.batch.add(typ, data, id)
 		if s.batch.n >= maxBatch {
 			s.flush()
 		}
@@ -318,7 +318,7 @@ func (s *source) stream(read safejs.Value) outcome {
 		if _, err := safejs.CopyBytesToGo(chunk, value); err != nil {
 			return outcome{kind: lost, message: err.Error()}
 		}
-		perr := s.parser.Feed(chunk, emit)
+		perr := s.parser.FeedRaw(chunk, emit)
 		s.flush()
 		if s.closed {
 			return outcome{kind: closedByUser}
