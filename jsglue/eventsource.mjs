@@ -115,6 +115,8 @@ const runtime = {
   // dispatch a batch of parsed events (layout: wasm/batch.go)
   dispatch(es, s, origin, blob, desc, n) {
     const d = new Int32Array(desc.buffer, desc.byteOffset, n * 3);
+    // One init dictionary for the whole batch: MessageEvent copies it.
+    const init = { data: "", origin, lastEventId: s.lid };
     let off = 0;
     for (let j = 0; j < 3 * n; j += 3) {
       if (s.rs === CLOSED) return;
@@ -122,11 +124,11 @@ const runtime = {
       if (d[j] >= 0) {
         type = blob.slice(off, off += d[j]);
       }
-      const data = blob.slice(off, off += d[j + 1]);
+      init.data = blob.slice(off, off += d[j + 1]);
       if (d[j + 2] >= 0) {
-        s.lid = blob.slice(off, off += d[j + 2]);
+        init.lastEventId = s.lid = blob.slice(off, off += d[j + 2]);
       }
-      es.dispatchEvent(new MessageEvent(type, { data, origin, lastEventId: s.lid }));
+      es.dispatchEvent(new MessageEvent(type, init));
     }
   },
 

@@ -61,8 +61,9 @@ type env struct {
 }
 
 var shared struct {
-	class js.Value
-	err   error
+	class  js.Value
+	engine *engine
+	err    error
 }
 
 func setup(t *testing.T) *env {
@@ -96,6 +97,7 @@ func loadClass() (js.Value, error) {
 	if err != nil {
 		return js.Undefined(), err
 	}
+	shared.engine = e
 	exports, err := e.exports()
 	if err != nil {
 		return js.Undefined(), err
@@ -433,4 +435,42 @@ func BenchmarkStream100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+}
+
+// TestPanicBecomesErrorEvent: a Go panic while serving a source must not
+// kill the module; the source fails with an error event and others go on.
+func TestPanicBecomesErrorEvent(t *testing.T) {
+	e := setup(t)
+	e.plan(response{chunks: []string{"data: 1\n\n"}, hold: true}, response{chunks: []string{"data: 2\n\n"}, hold: true})
+	victim := e.open("http://127.0.0.1:1/a", nil)
+	other := e.open("http://127.0.0.1:1/b", nil)
+	vt, ot := record(e, victim), record(e, other)
+	e.waitTrace(vt, 2)
+	e.waitTrace(ot, 2)
+	var s *source
+	for _, src := range shared.engine.sources {
+		if src.es.Equal(safejs.Safe(victim)) {
+			s = src
+		}
+	}
+	if s == nil {
+		t.Fatal("source not found")
+	}
+	func() {
+		defer shared.engine.recoverCallback("test", s)
+		panic("boom")
+	}()
+	tr := e.waitTrace(vt, 3)
+	if got := summarize(tr); got != "open@1 message(1)@1 error@2" {
+		t.Fatalf("victim trace %s", got)
+	}
+	if m := tr[2]["message"].(string); !strings.Contains(m, "internal error: boom") {
+		t.Errorf("message %q", m)
+	}
+	if got := summarize(e.waitTrace(ot, 2)); got != "open@1 message(2)@1" {
+		t.Errorf("other source disturbed: %s", got)
+	}
+	if rs := other.Get("readyState").Int(); rs != 1 {
+		t.Errorf("other readyState %d", rs)
+	}
 }
