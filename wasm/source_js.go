@@ -35,7 +35,7 @@ type source struct {
 
 	woken  chan struct{} // wakes a reconnection wait (timer or close)
 	closed bool          // close() was called
-	abort  safejs.Value // AbortController of the current request
+	abort  safejs.Value  // aborts the current request (a JS function)
 
 	aw       *awaiter
 	chunk    []byte       // reused buffer for body chunks
