@@ -36,7 +36,7 @@ const (
 
 	// tabStartTimeout bounds opening a tab, loading the runner and (for
 	// ours) instantiating eventsource.wasm.
-	tabStartTimeout = 30 * time.Second
+	tabStartTimeout = 60 * time.Second
 )
 
 // fatalConsole are console texts that mean the Go program died.
@@ -48,7 +48,7 @@ var env struct {
 	browser  context.Context // the browser's chromedp context; tabs are its children
 	version  string          // Chromium's product string
 	deadURL  string          // an origin where nothing listens (connection refused)
-	slots    chan struct{} // one per test that drives the browser
+	slots    chan struct{}   // one per test that drives the browser
 	repoRoot string
 }
 
@@ -198,19 +198,28 @@ func takeSlot(tb testing.TB) {
 	tb.Cleanup(func() { <-env.slots })
 }
 
-// openTab opens a runner tab for impl in a new browser context and waits
-// until the class is loaded. The tab is closed when the test ends (or by
-// tt.cancel); when the test failed, its console is printed.
+// openTab opens a runner tab for impl, for this test alone; it is closed
+// when the test ends, and when the test failed its console is printed.
 func openTab(tb testing.TB, impl string) (*tab, error) {
+	tt, err := newTab(impl)
+	tb.Cleanup(func() {
+		if tt == nil {
+			return
+		}
+		tt.cancel()
+		if tb.Failed() {
+			tb.Logf("%s tab console:\n%s", impl, tt.consoleText())
+		}
+	})
+	return tt, err
+}
+
+// newTab opens a runner tab for impl in a new browser context (its own
+// cookie jar and connection pool) and waits until the class is loaded.
+func newTab(impl string) (*tab, error) {
 	tt := &tab{impl: impl}
 	ctx, cancel := chromedp.NewContext(env.browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(tt.listen))
 	tt.ctx, tt.cancel = ctx, cancel
-	tb.Cleanup(func() {
-		tt.cancel()
-		if tb.Failed() {
-			tt.dumpConsole(tb)
-		}
-	})
 	// The first Run binds the tab's life to its context: no timeout there.
 	if err := withTimeout(tabStartTimeout, impl+" tab: opening", func() error { return chromedp.Do(ctx) }); err != nil {
 		return tt, err
@@ -229,6 +238,57 @@ func openTab(tb testing.TB, impl string) (*tab, error) {
 		return tt, fmt.Errorf("%s tab: the runner did not load: %s", impl, state)
 	}
 	return tt, nil
+}
+
+// Opening a tab costs 1-2 s here (a renderer process, a window, chromedp's
+// attach), far more than most scenarios take, so the conformance scenarios
+// share a pool of runner tabs per class. A scenario gets a tab to itself
+// while it runs, and its own slice of the tab's console; a tab that saw an
+// exception, a Go death, a time-out or any other failure is closed, never
+// reused.
+type tabPool struct {
+	impl string
+	idle chan *tab
+}
+
+var pools = map[string]*tabPool{
+	"native": {impl: "native", idle: make(chan *tab, 2*maxParallel)},
+	"ours":   {impl: "ours", idle: make(chan *tab, 2*maxParallel)},
+}
+
+// get returns an idle tab of the pool, or a new one.
+func (p *tabPool) get() (*tab, error) {
+	for {
+		select {
+		case tt := <-p.idle:
+			// Still alive and ready? (A page can die while idle.)
+			if s, err := evalIn[string](tt, "globalThis.runnerState", 5*time.Second); err != nil || s != "ready" {
+				tt.cancel()
+				continue
+			}
+			tt.mu.Lock()
+			tt.console, tt.fatal = nil, nil
+			tt.mu.Unlock()
+			return tt, nil
+		default:
+			return newTab(p.impl)
+		}
+	}
+}
+
+// put gives tt back to the pool when it is healthy, else closes it.
+func (p *tabPool) put(tt *tab, healthy bool) {
+	if tt == nil {
+		return
+	}
+	if healthy && len(tt.fatals()) == 0 {
+		select {
+		case p.idle <- tt:
+			return
+		default:
+		}
+	}
+	tt.cancel()
 }
 
 // listen runs in chromedp's reader loop: it must not block.
@@ -289,14 +349,14 @@ func (tt *tab) fatals() []string {
 	return append([]string(nil), tt.fatal...)
 }
 
-func (tt *tab) dumpConsole(tb testing.TB) {
+// consoleText returns what the page logged, one line each.
+func (tt *tab) consoleText() string {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	if len(tt.console) == 0 {
-		tb.Logf("%s tab: the console is empty", tt.impl)
-		return
+		return "\t(nothing)"
 	}
-	tb.Logf("%s tab console:\n\t%s", tt.impl, strings.Join(tt.console, "\n\t"))
+	return "\t" + strings.Join(tt.console, "\n\t")
 }
 
 // checkFatal fails tb when the page threw or the Go program died.

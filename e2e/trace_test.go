@@ -32,18 +32,19 @@ type spec struct {
 }
 
 type source struct {
-	URL       string            `json:"url,omitempty"`
-	URLExpr   string            `json:"urlExpr,omitempty"`
-	Init      any               `json:"init,omitempty"`
-	InitExpr  string            `json:"initExpr,omitempty"`
-	Ctor      string            `json:"ctor,omitempty"`
-	Listen    []string          `json:"listen,omitempty"`
-	Handlers  []string          `json:"handlers,omitempty"`
-	Actions   []action          `json:"actions,omitempty"`
-	Checks    map[string]string `json:"checks,omitempty"`
-	ChecksEnd map[string]string `json:"checksEnd,omitempty"`
-	StopAfter *stop             `json:"stopAfter,omitempty"`
-	Weak      bool              `json:"weak,omitempty"`
+	URL           string            `json:"url,omitempty"`
+	URLExpr       string            `json:"urlExpr,omitempty"`
+	Init          any               `json:"init,omitempty"`
+	InitExpr      string            `json:"initExpr,omitempty"`
+	Ctor          string            `json:"ctor,omitempty"`
+	Listen        []string          `json:"listen,omitempty"`
+	Handlers      []string          `json:"handlers,omitempty"`
+	HandlersFirst bool              `json:"handlersFirst,omitempty"`
+	Actions       []action          `json:"actions,omitempty"`
+	Checks        map[string]string `json:"checks,omitempty"`
+	ChecksEnd     map[string]string `json:"checksEnd,omitempty"`
+	StopAfter     *stop             `json:"stopAfter,omitempty"`
+	Weak          bool              `json:"weak,omitempty"`
 }
 
 type stop struct {
@@ -55,6 +56,7 @@ type action struct {
 	On      string `json:"on,omitempty"`
 	N       int    `json:"n,omitempty"`
 	AfterMs int    `json:"afterMs,omitempty"`
+	DelayMs int    `json:"delayMs,omitempty"`
 	Do      string `json:"do"`
 }
 
@@ -76,12 +78,12 @@ type sourceTrace struct {
 }
 
 type ctorOutcome struct {
-	Threw          bool    `json:"threw"`
-	Name           string  `json:"name,omitempty"`
-	CtorName       string  `json:"ctorName,omitempty"`
-	Code           *int    `json:"code,omitempty"`
-	IsDOMException bool    `json:"isDOMException,omitempty"`
-	Message        string  `json:"message,omitempty"` // not compared
+	Threw          bool   `json:"threw"`
+	Name           string `json:"name,omitempty"`
+	CtorName       string `json:"ctorName,omitempty"`
+	Code           *int   `json:"code,omitempty"`
+	IsDOMException bool   `json:"isDOMException,omitempty"`
+	Message        string `json:"message,omitempty"` // not compared
 }
 
 // entry is one recorded event (via "listener" or "on") or action ("action").
@@ -173,13 +175,13 @@ func (e entry) brief() string {
 
 // run is one class's run of a scenario.
 type run struct {
-	impl  string
-	ids   []string // server scenario ids, one per connection list
-	trace trace
-	obs   [][]server.Observation // per connection list
-	err   error                  // the run itself failed (tab, timeout)
-	fatal []string               // uncaught exceptions, Go deaths
-	tab   *tab
+	impl    string
+	ids     []string // server scenario ids, one per connection list
+	trace   trace
+	obs     [][]server.Observation // per connection list
+	err     error                  // the run itself failed (tab, timeout)
+	fatal   []string               // uncaught exceptions, Go deaths
+	console string                 // what the page logged during the run
 }
 
 // placeholders maps the spec's @...@ names to this run's values.
@@ -209,10 +211,16 @@ func normalizer(ids []string) *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }
 
-// withConns returns conns with placeholders replaced in header values.
+// withConns returns conns with placeholders replaced in header values and
+// allowed origins.
 func withConns(conns []server.Conn, r *strings.Replacer) []server.Conn {
 	out := make([]server.Conn, len(conns))
 	for i, c := range conns {
+		if c.CORS != nil {
+			cc := *c.CORS
+			cc.AllowOrigin = r.Replace(cc.AllowOrigin)
+			c.CORS = &cc
+		}
 		if c.Headers != nil {
 			h := make(map[string]string, len(c.Headers))
 			for k, v := range c.Headers {
@@ -227,10 +235,15 @@ func withConns(conns []server.Conn, r *strings.Replacer) []server.Conn {
 
 var idUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// runSpec runs sp with impl in a fresh tab: it registers the connection
+// runSpec runs sp with impl in a tab of the pool: it registers the connection
 // lists under ids unique to this run, runs the trace, and collects what the
 // server saw. With gc, it forces garbage collections during the run.
-func runSpec(tb testingTB, name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
+func runSpec(name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
+	return runSpecIn(nil, name, impl, sp, lists, gc)
+}
+
+// runSpecIn is runSpec in the tab tt, or in a tab of the pool when tt is nil.
+func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
 	r := &run{impl: impl}
 	base := idUnsafe.ReplaceAllString(name, ".")
 	for i := range lists {
@@ -247,11 +260,20 @@ func runSpec(tb testingTB, name, impl string, sp spec, lists [][]server.Conn, gc
 	}
 	specJSON := repl.Replace(string(raw))
 
-	tt, err := openTab(tb, impl)
-	r.tab = tt
-	if err != nil {
-		r.err = err
-		return r
+	pool := pools[impl]
+	release := func(tt *tab, healthy bool) {} // a test's own tab is closed by the test
+	if tt == nil {
+		var err error
+		tt, err = pool.get()
+		if err != nil {
+			if tt != nil {
+				r.console = tt.consoleText()
+			}
+			pool.put(tt, false)
+			r.err = err
+			return r
+		}
+		release = pool.put
 	}
 	timeout := time.Duration(sp.TimeoutMs)*time.Millisecond + 15*time.Second
 	if sp.TimeoutMs == 0 {
@@ -277,7 +299,8 @@ func runSpec(tb testingTB, name, impl string, sp spec, lists [][]server.Conn, gc
 	close(stopGC)
 	<-gcDone
 	r.fatal = tt.fatals()
-	tt.cancel() // close the tab: frees its connections at once
+	r.console = tt.consoleText()
+	release(tt, err == nil && !tr.TimedOut)
 	if err != nil {
 		r.err = err
 		return r
@@ -299,17 +322,6 @@ func runSpec(tb testingTB, name, impl string, sp spec, lists [][]server.Conn, gc
 		r.obs = append(r.obs, obs)
 	}
 	return r
-}
-
-// testingTB is the part of testing.TB runSpec needs (Cleanup, Failed,
-// Logf), so that it can run on a goroutine of the test.
-type testingTB interface {
-	Cleanup(func())
-	Failed() bool
-	Logf(format string, args ...any)
-	Helper()
-	Errorf(format string, args ...any)
-	Fatal(args ...any)
 }
 
 // lines renders the entries of source src as comparison lines.

@@ -18,7 +18,10 @@
  *     ctor,                // "new" (default), "urlOnly" (new ES(url)), "noargs" (new ES()), "call" (ES(url))
  *     listen: [types],     // addEventListener for "open", "message", "error" and these
  *     handlers: [types],   // also set es.on<type> (after the listeners)
- *     actions: [{on, n, do} | {afterMs, do} | {on: "construct", do}],
+ *     handlersFirst,       // set the handlers before adding the listeners
+ *     actions: [{on, n, delayMs, do} | {afterMs, do} | {on: "construct", do}],
+ *                          // on the n-th (default 1st) event of type on, at once or
+ *                          // delayMs later; afterMs after construction
  *                          // do: "close", "closeTwice", "microtask" (queue a microtask
  *                          // that records "#microtask"), "throw" (the listener throws)
  *     checks: {name: expr},    // evaluated right after construction (es, ES in scope)
@@ -143,7 +146,9 @@ export async function runTrace(spec, ES) {
     const k = (st.perType[e.type] ?? 0) + 1;
     st.perType[e.type] = k;
     for (const a of st.src.actions ?? []) {
-      if (a.on === e.type && (a.n ?? 1) === k) act(st, a);
+      if (a.on !== e.type || (a.n ?? 1) !== k) continue;
+      if (a.delayMs) timers.push(setTimeout(() => { if (!ended) act(st, a); }, a.delayMs));
+      else act(st, a);
     }
     if (st.src.stopAfter?.events && st.count === st.src.stopAfter.events) {
       const es = esOf(st);
@@ -204,14 +209,25 @@ export async function runTrace(spec, ES) {
       out.checks[name] = evalIn(expr, es);
     }
     const types = ["open", "message", "error", ...(src.listen ?? [])];
-    for (const type of [...new Set(types)]) {
-      es.addEventListener(type, (e) => onEvent(st, e));
-    }
-    for (const type of src.handlers ?? []) {
-      es[`on${type}`] = function (e) {
-        const entry = record(st, "on", e);
-        entry.thisOk = this === esOf(st);
-      };
+    const listen = () => {
+      for (const type of [...new Set(types)]) {
+        es.addEventListener(type, (e) => onEvent(st, e));
+      }
+    };
+    const handle = () => {
+      for (const type of src.handlers ?? []) {
+        es[`on${type}`] = function (e) {
+          const entry = record(st, "on", e);
+          entry.thisOk = this === esOf(st);
+        };
+      }
+    };
+    if (src.handlersFirst) {
+      handle();
+      listen();
+    } else {
+      listen();
+      handle();
     }
     for (const a of src.actions ?? []) {
       if (a.on === "construct") act(st, a);
@@ -229,10 +245,13 @@ export async function runTrace(spec, ES) {
   states.forEach((st, i) => {
     const es = esOf(st);
     const out = trace.sources[i];
-    if (!es) {
-      out.final = out.ctor.threw ? null : { collected: true };
+    if (st.src.weak) {
+      // Whether it is collected once closed is no business of the trace;
+      // its events while open are.
+      if (es) es.close();
       return;
     }
+    if (!es) return;
     for (const [name, expr] of Object.entries(st.src.checksEnd ?? {})) {
       out.checksEnd[name] = evalIn(expr, es);
     }

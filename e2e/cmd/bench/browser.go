@@ -244,6 +244,8 @@ type runResult struct {
 	Chunks  int       `json:"chunks"`
 	Ms      float64   `json:"ms"`
 	Delays  []float64 `json:"delays"`
+	// latency: events whose number was not their position
+	OutOfOrder int `json:"outOfOrder"`
 }
 
 func (t *tab) run(spec runSpec, timeout time.Duration) (runResult, error) {

@@ -77,7 +77,19 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of every timed scenario (the median is reported; at least 3)")
 	flag.BoolVar(&cfg.quick, "quick", false, "development: small streams, 1 round (numbers not for the report)")
 	flag.StringVar(&only, "only", "", "comma-separated subset: small,large,llm,latency,startup,memory,profile,size")
+	clients := flag.String("clients", "", "comma-separated subset of the clients: "+strings.Join(clientIDs, ",")+" (development)")
 	flag.Parse()
+	if *clients != "" {
+		var keep []string
+		for _, c := range strings.Split(*clients, ",") {
+			if clientLabels[strings.TrimSpace(c)] == "" {
+				fmt.Fprintf(os.Stderr, "bench: unknown client %q\n", c)
+				os.Exit(2)
+			}
+			keep = append(keep, strings.TrimSpace(c))
+		}
+		clientIDs = keep
+	}
 	if only != "" {
 		cfg.only = map[string]bool{}
 		for _, s := range strings.Split(only, ",") {
@@ -119,11 +131,13 @@ type bench struct {
 	api     *benchAPI
 	browser *browserSession
 	gateSeq int
+	static  map[string]string // URL prefix -> folder, as served
 
 	samples  map[string]map[string][]float64 // metric -> client -> per-round values
+	delays   map[string][][]float64          // latency: client -> per-round delays (ms), in arrival order
 	startup  startupReport
 	memory   map[string]*memoryReport
-	profile  *profileSummary
+	profiles []*profileSummary
 	sizes    *sizeReport
 	failures []string
 }
@@ -145,7 +159,7 @@ func (b *bench) add(metric, client string, v float64) {
 }
 
 func benchMain(ctx context.Context, cfg *config) error {
-	b := &bench{cfg: cfg, start: time.Now(), samples: map[string]map[string][]float64{}, memory: map[string]*memoryReport{}}
+	b := &bench{cfg: cfg, start: time.Now(), samples: map[string]map[string][]float64{}, memory: map[string]*memoryReport{}, delays: map[string][][]float64{}}
 	mach := machineInfo()
 	b.logf("machine: %s, %d cores, load average %s", mach.CPU, mach.Cores, mach.LoadStart)
 
@@ -191,6 +205,7 @@ func benchMain(ctx context.Context, cfg *config) error {
 	if profDir != "" {
 		static["/prof/"] = profDir
 	}
+	b.static = static
 	srv := server.New(server.Options{Static: static})
 	defer srv.Close()
 	b.api = newBenchAPI()
@@ -254,8 +269,10 @@ func benchMain(ctx context.Context, cfg *config) error {
 		}
 	}
 	if cfg.want("profile") {
-		if err := b.profileRun(); err != nil {
-			b.fail(err)
+		for _, sc := range []string{"small", "large"} {
+			if err := b.profileRun(sc); err != nil {
+				b.fail(err)
+			}
 		}
 	}
 
@@ -353,6 +370,9 @@ func verify(client, sc string, r runResult, e expect) error {
 	if sc == "latency" && len(r.Delays) != e.n {
 		bad = append(bad, fmt.Sprintf("%d delays for %d events", len(r.Delays), e.n))
 	}
+	if r.OutOfOrder > 0 {
+		bad = append(bad, fmt.Sprintf("%d events out of order", r.OutOfOrder))
+	}
 	if r.Ms <= 0 && sc != "memory" {
 		bad = append(bad, "no time measured")
 	}
@@ -394,6 +414,11 @@ func (b *bench) timedRun(round int, sc, client string) error {
 		b.add("llm_ms_to_last_token", client, res.Ms)
 		line = fmt.Sprintf("%10.0f ms to the last token", res.Ms)
 	case "latency":
+		rounded := make([]float64, len(res.Delays))
+		for i, v := range res.Delays {
+			rounded[i] = math.Round(v*100) / 100
+		}
+		b.delays[client] = append(b.delays[client], rounded)
 		d := append([]float64(nil), res.Delays[min(b.cfg.latencyWarmup, len(res.Delays)/2):]...)
 		sort.Float64s(d)
 		p50, p99 := percentile(d, 50), percentile(d, 99)
@@ -406,6 +431,33 @@ func (b *bench) timedRun(round int, sc, client string) error {
 	return nil
 }
 
+// sourceLine returns the text of "/url/path:line" from the served folders.
+func (b *bench) sourceLine(where string) string {
+	path, line, ok := strings.Cut(where, ":")
+	n, err := strconv.Atoi(line)
+	if !ok || err != nil || n < 1 {
+		return ""
+	}
+	best := ""
+	for prefix := range b.static {
+		if strings.HasPrefix(path, prefix) && len(prefix) > len(best) {
+			best = prefix
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(b.static[best], strings.TrimPrefix(path, best)))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	if n > len(lines) {
+		return ""
+	}
+	return strings.TrimSpace(lines[n-1])
+}
+
 // percentile of sorted values, nearest rank.
 func percentile(sorted []float64, p float64) float64 {
 	if len(sorted) == 0 {
@@ -416,18 +468,24 @@ func percentile(sorted []float64, p float64) float64 {
 }
 
 type startupInfo struct {
-	ImportMs float64 `json:"importMs"`
-	LoadMs   float64 `json:"loadMs"`
-	LoadedAt float64 `json:"loadedAt"`
+	ImportMs       float64 `json:"importMs"`
+	LoadMs         float64 `json:"loadMs"`
+	LoadedAt       float64 `json:"loadedAt"`
+	InstantiateMs  float64 `json:"instantiateMs"`
+	InstantiatedAt float64 `json:"instantiatedAt"`
 }
 
 type startupReport struct {
 	ColdLoadMs   []float64 `json:"cold_load_ms"`
 	ColdImportMs []float64 `json:"cold_import_ms"`
 	ColdTotalMs  []float64 `json:"cold_navigation_to_class_ms"`
+	ColdInstMs   []float64 `json:"cold_instantiate_ms"`
+	ColdGoMs     []float64 `json:"cold_go_start_ms"`
 	WarmLoadMs   []float64 `json:"warm_load_ms"`
 	WarmImportMs []float64 `json:"warm_import_ms"`
 	WarmTotalMs  []float64 `json:"warm_navigation_to_class_ms"`
+	WarmInstMs   []float64 `json:"warm_instantiate_ms"`
+	WarmGoMs     []float64 `json:"warm_go_start_ms"`
 }
 
 // startupRun: a cold load() (new browser context: new renderer process,
@@ -440,7 +498,7 @@ func (b *bench) startupRun(round int) error {
 	}
 	defer t.close()
 	read := func() (startupInfo, error) {
-		return evaluate[startupInfo](t, "({importMs: bench.importMs, loadMs: bench.loadMs, loadedAt: bench.loadedAt})", 10*time.Second)
+		return evaluate[startupInfo](t, "({importMs: bench.importMs, loadMs: bench.loadMs, loadedAt: bench.loadedAt, instantiateMs: bench.instantiateMs, instantiatedAt: bench.instantiatedAt})", 10*time.Second)
 	}
 	if err := t.open(b.base, "cold=1"); err != nil {
 		return fmt.Errorf("startup cold: %w", err)
@@ -469,8 +527,12 @@ func (b *bench) startupRun(round int) error {
 	s.WarmLoadMs = append(s.WarmLoadMs, warm.LoadMs)
 	s.WarmImportMs = append(s.WarmImportMs, warm.ImportMs)
 	s.WarmTotalMs = append(s.WarmTotalMs, warm.LoadedAt)
-	b.logf("round %d/%d  startup  ours          load() cold %6.1f ms, warm %6.1f ms (import %.1f / %.1f ms; navigation to class %.0f / %.0f ms)",
-		round+1, b.cfg.rounds, cold.LoadMs, warm.LoadMs, cold.ImportMs, warm.ImportMs, cold.LoadedAt, warm.LoadedAt)
+	s.ColdInstMs = append(s.ColdInstMs, cold.InstantiateMs)
+	s.ColdGoMs = append(s.ColdGoMs, cold.LoadedAt-cold.InstantiatedAt)
+	s.WarmInstMs = append(s.WarmInstMs, warm.InstantiateMs)
+	s.WarmGoMs = append(s.WarmGoMs, warm.LoadedAt-warm.InstantiatedAt)
+	b.logf("round %d/%d  startup  ours          load() cold %6.1f ms (instantiate %.0f, Go start %.0f), warm %6.1f ms (instantiate %.0f, Go start %.0f)",
+		round+1, b.cfg.rounds, cold.LoadMs, cold.InstantiateMs, cold.LoadedAt-cold.InstantiatedAt, warm.LoadMs, warm.InstantiateMs, warm.LoadedAt-warm.InstantiatedAt)
 	return nil
 }
 
@@ -577,42 +639,56 @@ func (b *bench) memoryRun(client string) error {
 	return nil
 }
 
-// profileRun: ours, small events, under the CPU profiler, with the
+// profileRun: ours under the CPU profiler for scenario sc (small: the
+// issue's profile; large: to explain the large-events figure), with the
 // unstripped build so that Go functions have names.
-func (b *bench) profileRun() error {
-	spec, exp, timeout := b.spec("small")
+func (b *bench) profileRun(sc string) error {
+	spec, exp, timeout := b.spec(sc)
 	t, err := b.browser.newTab("ours", false)
 	if err != nil {
-		return fmt.Errorf("profile: %w", err)
+		return fmt.Errorf("profile %s: %w", sc, err)
 	}
 	defer t.close()
 	if err := t.open(b.base, "wasm=/prof/eventsource.wasm"); err != nil {
-		return fmt.Errorf("profile: %w", err)
+		return fmt.Errorf("profile %s: %w", sc, err)
 	}
 	const interval = 100
 	res, prof, err := t.profileRun(spec, interval, timeout)
 	if err != nil {
-		return fmt.Errorf("profile: %w", err)
+		return fmt.Errorf("profile %s: %w", sc, err)
 	}
-	if err := verify("ours", "small", res, exp); err != nil {
+	if err := verify("ours", sc, res, exp); err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
 	// The raw profile, for Chrome DevTools (Performance panel: load profile).
-	raw := filepath.Join(b.cfg.work, "ours-small-events.cpuprofile")
+	raw := filepath.Join(b.cfg.work, "ours-"+sc+"-events.cpuprofile")
 	if err := os.WriteFile(raw, []byte(mustJSON(prof)), 0o644); err != nil {
 		return err
 	}
 	s := summarizeProfile(prof, 20)
 	s.RawProfile = raw
-	s.Scenario = fmt.Sprintf("small events (%d × %d B), ours", b.cfg.smallN, b.cfg.smallSize)
+	for i, l := range s.HotLines {
+		s.HotLines[i].Source = b.sourceLine(l.Where)
+	}
 	s.Wasm = "eventsource.wasm built like make build but without -ldflags=-s -w (function names kept)"
 	s.IntervalUS = interval
-	s.EventsPerS = float64(b.cfg.smallN) / (res.Ms / 1000)
-	s.Explanation = "self time = samples whose top frame is the function; total = samples with the function anywhere on the stack"
-	b.profile = &s
-	b.logf("profile  ours          %d samples over %.0f ms (%.0f events/s under the profiler)", s.Samples, s.ProfiledMs, s.EventsPerS)
+	var rate string
+	switch sc {
+	case "small":
+		s.Scenario = fmt.Sprintf("small events (%s × %d B)", thousands(b.cfg.smallN), b.cfg.smallSize)
+		s.Rate = float64(b.cfg.smallN) / (res.Ms / 1000)
+		rate = thousands(int(s.Rate)) + " events/s"
+	case "large":
+		s.Scenario = fmt.Sprintf("large events (%d × %d KiB)", b.cfg.largeN, b.cfg.largeSize>>10)
+		s.Rate = float64(b.cfg.largeN*b.cfg.largeSize) / 1e6 / (res.Ms / 1000)
+		rate = fmt.Sprintf("%.1f MB/s", s.Rate)
+	}
+	s.RateText = rate
+	s.Explanation = "self = share of samples whose top frame is the function; total = share of samples with the function anywhere on the stack; every sample weighs the same"
+	b.profiles = append(b.profiles, &s)
+	b.logf("profile  ours %-8s %d samples over %.0f ms (%s under the profiler)", sc, s.Samples, s.ProfiledMs, rate)
 	for i, f := range s.TopSelf {
-		if i == 8 {
+		if i == 6 {
 			break
 		}
 		b.logf("profile    %5.1f%% self  %-40s %s", f.SelfPct, f.Function, f.Category)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -19,6 +20,14 @@ type profileFunc struct {
 	TotalPct float64 `json:"total_pct"`
 }
 
+// profileLine is a source line of a JS function with many self samples.
+type profileLine struct {
+	Function string  `json:"function"`
+	Where    string  `json:"where"` // url:line
+	Source   string  `json:"source,omitempty"`
+	Pct      float64 `json:"pct"` // of all samples
+}
+
 type profileCategory struct {
 	Name   string  `json:"name"`
 	SelfMs float64 `json:"self_ms"`
@@ -32,10 +41,12 @@ type profileSummary struct {
 	IntervalUS  int64             `json:"sampling_interval_us"`
 	Samples     int               `json:"samples"`
 	ProfiledMs  float64           `json:"profiled_ms"`
-	EventsPerS  float64           `json:"events_per_s_while_profiling"`
+	Rate        float64           `json:"rate_while_profiling"` // events/s (small) or MB/s (large)
+	RateText    string            `json:"rate_text"`
 	Categories  []profileCategory `json:"categories"`
 	TopSelf     []profileFunc     `json:"top_self"`
 	TopTotal    []profileFunc     `json:"top_total"`
+	HotLines    []profileLine     `json:"hot_lines"`
 	Explanation string            `json:"note"`
 	RawProfile  string            `json:"raw_profile"`
 }
@@ -65,6 +76,22 @@ func category(f string, url string) string {
 	}
 }
 
+// The wasm name section spells Go names with '_' for the characters wasm
+// names avoid: "github.com_wasm_eventsource_wasm_eventsource_sse.__Parser_.Feed"
+// is sse.(*Parser).Feed.
+var (
+	goMethod     = regexp.MustCompile(`\.__([A-Za-z0-9_]+?)_\.`)
+	goModulePath = strings.NewReplacer(
+		"github.com_wasm_eventsource_wasm_eventsource_", "",
+		"github.com_hack_pad_safejs_internal_", "safejs/internal/",
+		"github.com_hack_pad_safejs", "safejs",
+	)
+)
+
+func goName(s string) string {
+	return goMethod.ReplaceAllString(goModulePath.Replace(s), ".(*$1).")
+}
+
 func frameKey(n *profiler.ProfileNode) (name, where, cat string) {
 	cf := n.CallFrame
 	name = cf.FunctionName
@@ -72,6 +99,9 @@ func frameKey(n *profiler.ProfileNode) (name, where, cat string) {
 		name = "(anonymous)"
 	}
 	cat = category(cf.FunctionName, cf.URL)
+	if cat == "Go/wasm engine" {
+		name = goName(name)
+	}
 	switch {
 	case cf.URL == "":
 		where = ""
@@ -102,19 +132,14 @@ func summarizeProfile(p *profiler.Profile, top int) profileSummary {
 			parent[c] = n.ID
 		}
 	}
-	// Duration of sample i: the delta to the next sample (the last one gets
-	// the mean).
+	// Every sample counts the same: the mean interval. (Weighting by
+	// timeDeltas lets one sample taken after the renderer was descheduled,
+	// on a busy machine, stand for tens of milliseconds.)
+	sum := (p.EndTime - p.StartTime) / 1000
+	each := sum / float64(len(p.Samples))
 	dur := make([]float64, len(p.Samples))
-	var sum float64
-	for i := range p.Samples {
-		if i+1 < len(p.TimeDeltas) {
-			dur[i] = float64(p.TimeDeltas[i+1]) / 1000
-			sum += dur[i]
-		}
-	}
-	if n := len(p.Samples); n > 1 {
-		dur[n-1] = sum / float64(n-1)
-		sum += dur[n-1]
+	for i := range dur {
+		dur[i] = each
 	}
 	s.Samples = len(p.Samples)
 	s.ProfiledMs = sum
@@ -150,6 +175,35 @@ func summarizeProfile(p *profiler.Profile, top int) profileSummary {
 		}
 	}
 	pct := func(ms float64) float64 { return 100 * ms / sum }
+
+	// Lines of JS functions (positionTicks), as a share of all samples.
+	lineTicks := map[key]int64{}
+	lineFn := map[key]string{}
+	for _, n := range p.Nodes {
+		cf := n.CallFrame
+		if cf.URL == "" || strings.HasSuffix(cf.URL, ".wasm") {
+			continue
+		}
+		name, where, _ := frameKey(n)
+		file, _, _ := strings.Cut(where, ":")
+		for _, t := range n.PositionTicks {
+			k := key{file, fmt.Sprint(t.Line)}
+			lineTicks[k] += t.Ticks
+			lineFn[k] = name
+		}
+	}
+	var lk []key
+	for k := range lineTicks {
+		lk = append(lk, k)
+	}
+	sort.Slice(lk, func(i, j int) bool { return lineTicks[lk[i]] > lineTicks[lk[j]] })
+	for i := 0; i < len(lk) && i < 8; i++ {
+		share := 100 * float64(lineTicks[lk[i]]) / float64(len(p.Samples))
+		if share < 1 {
+			break
+		}
+		s.HotLines = append(s.HotLines, profileLine{Function: lineFn[lk[i]], Where: lk[i].name + ":" + lk[i].where, Pct: share})
+	}
 	for name, ms := range catMs {
 		s.Categories = append(s.Categories, profileCategory{name, ms, pct(ms)})
 	}

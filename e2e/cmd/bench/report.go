@@ -141,8 +141,9 @@ type report struct {
 	Startup  map[string]*stat         `json:"startup_ms"`
 	Memory   map[string]*memoryReport `json:"memory"`
 	Size     *sizeReport              `json:"size"`
-	Profile  *profileSummary          `json:"profile"`
+	Profiles []*profileSummary        `json:"profiles"`
 	Targets  []target                 `json:"targets"`
+	Delays   map[string][][]float64   `json:"latency_delays_ms"` // every event, per round, in arrival order
 	Failures []string                 `json:"failures"`
 	cfg      *config
 }
@@ -150,7 +151,7 @@ type report struct {
 func (b *bench) report(m machine) *report {
 	cfg := b.cfg
 	r := &report{Machine: m, Rounds: cfg.rounds, Quick: cfg.quick, Clients: clientLabels, Memory: b.memory,
-		Size: b.sizes, Profile: b.profile, Failures: b.failures, cfg: cfg, Startup: map[string]*stat{}}
+		Size: b.sizes, Profiles: b.profiles, Delays: b.delays, Failures: b.failures, cfg: cfg, Startup: map[string]*stat{}}
 	if r.Failures == nil {
 		r.Failures = []string{}
 	}
@@ -187,6 +188,7 @@ func (b *bench) report(m machine) *report {
 	for k, v := range map[string][]float64{
 		"cold_load": st.ColdLoadMs, "cold_import": st.ColdImportMs, "cold_navigation_to_class": st.ColdTotalMs,
 		"warm_load": st.WarmLoadMs, "warm_import": st.WarmImportMs, "warm_navigation_to_class": st.WarmTotalMs,
+		"cold_instantiate": st.ColdInstMs, "cold_go_start": st.ColdGoMs, "warm_instantiate": st.WarmInstMs, "warm_go_start": st.WarmGoMs,
 	} {
 		if len(v) > 0 {
 			r.Startup[k] = newStat(v)
@@ -269,9 +271,11 @@ func (r *report) targets() []target {
 	{
 		t := target{Name: "memory flat over a million events", Want: fmt.Sprintf("ours: JS heap and WASM memory grow ≤ 1 MiB from the %s-event sample to the last", "first")}
 		if m := r.Memory["ours"]; m != nil && len(m.Samples) >= 3 {
-			first, last := m.Samples[1], m.Samples[len(m.Samples)-1]
+			first, mid, last := m.Samples[1], m.Samples[len(m.Samples)-2], m.Samples[len(m.Samples)-1]
 			dh, dw := last.JSHeapUsed-first.JSHeapUsed, last.WasmMemory-first.WasmMemory
-			t.Got = fmt.Sprintf("JS heap %+.2f MiB, WASM memory %+.2f MiB (%s → %s events)", dh/(1<<20), dw/(1<<20), thousands(first.At), thousands(last.At))
+			t.Got = fmt.Sprintf("JS heap %+.2f MiB, WASM memory %+.2f MiB (%s → %s events; last %s events: %+.2f / %+.2f MiB)",
+				dh/(1<<20), dw/(1<<20), thousands(first.At), thousands(last.At), thousands(last.At-mid.At),
+				(last.JSHeapUsed-mid.JSHeapUsed)/(1<<20), (last.WasmMemory-mid.WasmMemory)/(1<<20))
 			t.Met = boolp(dh <= flatSlack && dw <= flatSlack)
 		}
 		ts = append(ts, t)
@@ -325,6 +329,13 @@ func ratio(p *float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", *p)
+}
+
+func short(s string) string {
+	if len(s) > 70 {
+		return s[:67] + "..."
+	}
+	return s
 }
 
 func mib(v float64) string { return fmt.Sprintf("%.2f MiB", v/(1<<20)) }
@@ -421,10 +432,11 @@ func (r *report) markdown() string {
 	if len(r.Startup) == 0 {
 		p("Not measured.\n\n")
 	} else {
-		p("`load()` = from calling `load()` to the resolved class (fetch of wasm_exec.js and eventsource.wasm, streaming compile, Go start-up); `import` = `import(\"/dist/eventsource.mjs\")` before it; navigation to class = from navigation start to the class. ")
+		p("`load()` = from calling `load()` to the resolved class (fetch of wasm_exec.js and eventsource.wasm, streaming compile, Go start-up); within it, `instantiate` = `WebAssembly.instantiateStreaming` (fetch + compile + instantiate of eventsource.wasm) and `Go start` = from there to the class (Go runtime start-up and `main` until the engine is handed over). `import` = `import(\"/dist/eventsource.mjs\")` before `load()`; navigation to class = from navigation start to the class. ")
 		p("**Cold**: a new browser context (new renderer process, empty HTTP cache) with the cache disabled through CDP `Network.setCacheDisabled`. **Warm**: the same tab with the cache on, after one priming navigation (HTTP cache and V8's wasm code cache may serve).\n\n")
 		p("| | median | range | rounds |\n|---|---:|---|---|\n")
-		for _, k := range []string{"cold_load", "cold_import", "cold_navigation_to_class", "warm_load", "warm_import", "warm_navigation_to_class"} {
+		for _, k := range []string{"cold_load", "cold_instantiate", "cold_go_start", "cold_import", "cold_navigation_to_class",
+			"warm_load", "warm_instantiate", "warm_go_start", "warm_import", "warm_navigation_to_class"} {
 			if s := r.Startup[k]; s != nil {
 				p("| %s (ms) | %s | %s – %s | %s |\n", strings.ReplaceAll(k, "_", " "), figure(s.Median), figure(s.Min), figure(s.Max), joinFloats(s.Rounds, "%.0f"))
 			}
@@ -480,25 +492,33 @@ func (r *report) markdown() string {
 		p("| eventsource.mjs + wasm_exec.js | %s B | %s B | |\n\n", thousands(s.OtherRaw), thousands(s.OtherGzip))
 	}
 
-	p("## CPU profile of ours (small events)\n\n")
-	if r.Profile == nil || r.Profile.Samples == 0 {
+	p("## CPU profiles of ours\n\n")
+	if len(r.Profiles) == 0 {
 		p("Not measured.\n")
-	} else {
-		pr := r.Profile
-		p("CDP `Profiler` sampling every %d µs during one small-events run of ours (%s samples over %.0f ms; %s events/s under the profiler), with %s.\n\n",
-			pr.IntervalUS, thousands(pr.Samples), pr.ProfiledMs, thousands(int(pr.EventsPerS)), pr.Wasm)
+	}
+	for _, pr := range r.Profiles {
+		p("### %s\n\n", pr.Scenario)
+		p("CDP `Profiler` sampling every %d µs during one run of ours (%s samples over %.0f ms; %s under the profiler), with %s. Raw profile (loads in Chrome DevTools): `%s`.\n\n",
+			pr.IntervalUS, thousands(pr.Samples), pr.ProfiledMs, pr.RateText, pr.Wasm, pr.RawProfile)
 		p("Where the time goes:\n\n| category | self ms | share |\n|---|---:|---:|\n")
 		for _, c := range pr.Categories {
 			p("| %s | %.0f | %.1f%% |\n", c.Name, c.SelfMs, c.Pct)
 		}
+		if len(pr.HotLines) > 0 {
+			p("\nHottest JS lines (self samples on the line, share of all samples):\n\n| line | function | share | source |\n|---|---|---:|---|\n")
+			for _, l := range pr.HotLines {
+				p("| %s | `%s` | %.1f%% | `%s` |\n", l.Where, l.Function, l.Pct, strings.ReplaceAll(l.Source, "|", "\\|"))
+			}
+		}
 		p("\nTop functions by self time:\n\n| function | where | category | self | total |\n|---|---|---|---:|---:|\n")
 		for _, f := range pr.TopSelf {
-			p("| `%s` | %s | %s | %.1f%% | %.1f%% |\n", f.Function, f.Where, f.Category, f.SelfPct, f.TotalPct)
+			p("| `%s` | %s | %s | %.1f%% | %.1f%% |\n", short(f.Function), f.Where, f.Category, f.SelfPct, f.TotalPct)
 		}
 		p("\nTop functions by total time (on the stack):\n\n| function | where | category | total | self |\n|---|---|---|---:|---:|\n")
 		for _, f := range pr.TopTotal {
-			p("| `%s` | %s | %s | %.1f%% | %.1f%% |\n", f.Function, f.Where, f.Category, f.TotalPct, f.SelfPct)
+			p("| `%s` | %s | %s | %.1f%% | %.1f%% |\n", short(f.Function), f.Where, f.Category, f.TotalPct, f.SelfPct)
 		}
+		p("\n")
 	}
 	return w.String()
 }

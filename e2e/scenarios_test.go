@@ -1,0 +1,594 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wasm-eventsource/wasm-eventsource/server"
+)
+
+// allScenarios is every conformance scenario, grouped by the checklist's
+// sections.
+func allScenarios() []*scenario {
+	var all []*scenario
+	for _, group := range [][]*scenario{
+		interfaceScenarios(),
+		requestScenarios(),
+		responseScenarios(),
+		closeScenarios(),
+		decodingScenarios(),
+		lineScenarios(),
+		fieldScenarios(),
+		retryScenarios(),
+		dispatchScenarios(),
+		orderScenarios(),
+		splitScenarios(),
+	} {
+		all = append(all, group...)
+	}
+	return all
+}
+
+// iface is a scenario that builds an object on a stream that opens and
+// holds, evaluates checks right after construction, and ends after open.
+func iface(name string, rules []int, checks map[string]string) *scenario {
+	return &scenario{
+		name:  name,
+		rules: rules,
+		conns: []server.Conn{holds()},
+		spec: spec{
+			Sources:   []source{{URL: "@S0@", Checks: checks}},
+			StopAfter: &stop{Events: 1},
+			TimeoutMs: 5000,
+		},
+		want: []string{open1},
+	}
+}
+
+// ctorCase is a scenario of one constructor call from the expression
+// urlExpr (with init initExpr when not empty) and its checks; it ends
+// after want's events, or when the object is CLOSED.
+func ctorCase(name string, rules []int, urlExpr, initExpr string, conns []server.Conn, checks map[string]string, want ...string) *scenario {
+	sp := spec{
+		Sources:   []source{{URLExpr: urlExpr, InitExpr: initExpr, Checks: checks}},
+		SettleMs:  400,
+		TimeoutMs: 5000,
+	}
+	if len(want) > 0 && want[len(want)-1] != err2 {
+		sp.StopAfter = &stop{Events: len(want)}
+	}
+	if want == nil {
+		want = []string{}
+	}
+	return &scenario{name: name, rules: rules, conns: conns, spec: sp, want: want}
+}
+
+var urlCheck = map[string]string{"url": "es.url"}
+
+// attributeChecks adds to checks the property descriptor of each IDL
+// attribute and operation on the prototype.
+func attributeChecks(checks map[string]string) map[string]string {
+	for _, name := range []string{"url", "withCredentials", "readyState", "onopen", "onmessage", "onerror", "close"} {
+		checks["descriptor of "+name] = `describe(ES.prototype, "` + name + `")`
+	}
+	return checks
+}
+
+func interfaceScenarios() []*scenario {
+	all := []*scenario{
+		iface("interface/event-target", rules(1), map[string]string{
+			"instanceof EventTarget": `es instanceof EventTarget`,
+			"instanceof class":       `es instanceof ES`,
+			"prototype chain":        `Object.getPrototypeOf(ES.prototype) === EventTarget.prototype`,
+			"constructor chain":      `Object.getPrototypeOf(ES) === EventTarget`,
+			"dispatch and remove": `(() => { let n = 0; const f = () => n++;
+				es.addEventListener("x", f); es.dispatchEvent(new Event("x"));
+				es.removeEventListener("x", f); es.dispatchEvent(new Event("x")); return n; })()`,
+			"toStringTag":           `Object.prototype.toString.call(es)`,
+			"prototype toStringTag": `Object.prototype.toString.call(ES.prototype)`,
+			"name and length":       `[ES.name, ES.length]`,
+			"typeof":                `typeof ES`,
+			"prototype.constructor": `ES.prototype.constructor === ES`,
+			"methods":               `["addEventListener", "removeEventListener", "dispatchEvent", "close"].map((m) => typeof es[m])`,
+		}),
+		{
+			name:  "interface/in-a-module-worker",
+			rules: rules(1),
+			conns: []server.Conn{ends("data: w\n\n")},
+			spec: spec{
+				Sources:   []source{{URL: "@S0@", Checks: map[string]string{"url": "es.url", "rs": "es.readyState"}}},
+				StopAfter: &stop{Events: 3},
+				TimeoutMs: 8000,
+				InWorker:  true,
+			},
+			want: []string{open1, msg("w"), err0},
+		},
+		iface("interface/constants", rules(4), map[string]string{
+			"on the constructor":            `[ES.CONNECTING, ES.OPEN, ES.CLOSED]`,
+			"on the instance":               `[es.CONNECTING, es.OPEN, es.CLOSED]`,
+			"descriptor on the constructor": `["CONNECTING", "OPEN", "CLOSED"].map((n) => describe(ES, n))`,
+			"descriptor on the prototype":   `["CONNECTING", "OPEN", "CLOSED"].map((n) => describe(ES.prototype, n))`,
+			"assign on the constructor":     `(() => { try { ES.OPEN = 5; } catch (e) { return e.name; } return ES.OPEN; })()`,
+			"assign on the instance":        `(() => { try { es.CLOSED = 9; } catch (e) { return e.name; } return [es.CLOSED, Object.hasOwn(es, "CLOSED")]; })()`,
+			"strict assign":                 `(() => { "use strict"; try { ES.CONNECTING = 7; return "no throw"; } catch (e) { return e.name; } })()`,
+		}),
+		iface("interface/attributes", rules(5), attributeChecks(map[string]string{
+			"own properties":   `Object.getOwnPropertyNames(es)`,
+			"initial handlers": `[es.onopen, es.onmessage, es.onerror]`,
+			"read-only": `(() => { es.readyState = 2; es.url = "x"; es.withCredentials = true;
+				return [es.readyState, es.url === "x", es.withCredentials]; })()`,
+			"handler values": `(() => { const r = []; es.onmessage = 5; r.push(es.onmessage);
+				const o = { handleEvent() {} }; es.onmessage = o; r.push(es.onmessage === o);
+				es.onmessage = "x"; r.push(es.onmessage); es.onmessage = null; r.push(es.onmessage); return r; })()`,
+			"getter on another object": `(() => { try { return Object.getOwnPropertyDescriptor(ES.prototype, "url").get.call({}); } catch (e) { return e.name; } })()`,
+			"close on another object":  `(() => { try { return ES.prototype.close.call({}); } catch (e) { return e.name; } })()`,
+			"close.length":             `ES.prototype.close.length`,
+		})),
+		{
+			name:  "interface/handler-attributes",
+			rules: rules(5, 53, 61),
+			conns: []server.Conn{ends("data: a\n\nevent: x\ndata: b\n\n")},
+			spec: spec{
+				Sources:   []source{{URL: "@S0@", Listen: []string{"x"}, Handlers: []string{"open", "message", "error"}}},
+				StopAfter: &stop{Events: 4},
+				TimeoutMs: 5000,
+			},
+			want: []string{open1, msg("a"), named("x", "b", ""), err0},
+		},
+		iface("interface/readystate-synchronous", rules(6, 57), map[string]string{
+			"readyState": `es.readyState`,
+			"url":        `es.url`,
+		}),
+		ctorCase("constructor/url-object-tostring", rules(2, 7), `({ toString() { return "@S0@"; } })`, "",
+			[]server.Conn{holds()}, urlCheck, open1),
+		ctorCase("constructor/url-URL-object", rules(2, 7), `new URL("@S0@?u", location.href)`, "",
+			[]server.Conn{holds()}, urlCheck, open1),
+		ctorCase("constructor/url-number", rules(2, 7, 18), `1`, "", nil, urlCheck, err2),
+		ctorCase("constructor/url-null", rules(2, 7, 18), `null`, "", nil, urlCheck, err2),
+		ctorCase("constructor/url-undefined", rules(2, 7, 18), `undefined`, "", nil, urlCheck, err2),
+		ctorCase("constructor/url-lone-surrogate", rules(2, 7), `"@S0@?q=\uD800"`, "",
+			[]server.Conn{holds()}, urlCheck, open1),
+		ctorCase("constructor/init-null", rules(2, 8), `"@S0@"`, `null`,
+			[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1),
+		ctorCase("constructor/init-not-a-dictionary", rules(2), `"@S0@"`, `1`, []server.Conn{holds()}, nil),
+		ctorCase("constructor/init-undefined", rules(2, 8), `"@S0@"`, `undefined`,
+			[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1),
+		{
+			name:  "constructor/no-argument",
+			rules: rules(2),
+			spec:  spec{Sources: []source{{Ctor: "noargs"}}, SettleMs: 100, TimeoutMs: 3000},
+			want:  []string{},
+		},
+		{
+			name:  "constructor/without-new",
+			rules: rules(3),
+			conns: []server.Conn{holds()},
+			spec:  spec{Sources: []source{{URL: "@S0@", Ctor: "call"}}, SettleMs: 300, TimeoutMs: 3000},
+			want:  []string{},
+		},
+		ctorCase("url/relative-path", rules(7), `"..@S0@"`, "", []server.Conn{holds()}, urlCheck, open1),
+		ctorCase("url/relative-missing", rules(7, 18), `"resources/x?y=1"`, "", nil, urlCheck, err2),
+		ctorCase("url/empty-string-is-the-document", rules(7, 19), `""`, "", nil, map[string]string{
+			"url":             "es.url",
+			"is the document": `es.url === location.href.split("#")[0]`,
+		}, err2),
+		ctorCase("url/normalised", rules(7), `"@SELF@".replace("http://", "HTTP://") + "/s/./.." + "@S0@" + "?a=%7e&b=ü#frag"`, "",
+			[]server.Conn{holds()}, urlCheck, open1),
+	}
+	for _, c := range []struct{ label, value string }{
+		{"true", "true"}, {"1", "1"}, {"non-empty-string", `"x"`}, {"object", "{}"},
+		{"false", "false"}, {"0", "0"}, {"empty-string", `""`}, {"null", "null"}, {"undefined", "undefined"},
+	} {
+		all = append(all, ctorCase("withCredentials/"+c.label, rules(8), `"@S0@"`, "({ withCredentials: "+c.value+" })",
+			[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1))
+	}
+	all = append(all, ctorCase("withCredentials/extra-members-ignored", rules(8), `"@S0@"`, `({ withCredentials: 1, foo: 1, bar: "x" })`,
+		[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1))
+
+	for _, u := range []struct{ label, url string }{
+		{"bracket", "http://[invalid"}, {"space-in-host", "http://a b/"},
+		{"percent-in-host", "http://exa%mple/"}, {"bad-ipv4", "http://999.999.999.999/"},
+		{"empty-host", "https://:443/"},
+	} {
+		sc := ctorCase("constructor/syntax-error/"+u.label, rules(9), js(u.url), "", nil, nil)
+		sc.spec.StopAfter = &stop{Ms: 1500}
+		all = append(all, sc)
+	}
+	for _, u := range []struct{ label, expr string }{
+		{"ftp", js("ftp://example.not/")},
+		{"about-blank", js("about:blank")},
+		{"mailto", js("mailto:x@y")},
+		{"javascript", js("javascript:alert(1)")},
+		{"file", js("file:///etc/hosts")},
+		{"ws", `"@OTHER@".replace("http:", "ws:") + "/x"`},
+		{"data", js("data:text/event-stream,data%3A%20d%0A%0A")},
+		{"blob", `URL.createObjectURL(new Blob(["data: b\n\n"], { type: "text/event-stream" }))`},
+	} {
+		sc := ctorCase("constructor/non-http/"+u.label, rules(10, 58), u.expr, "", nil, nil, err2)
+		sc.spec.StopAfter = &stop{Ms: 1500}
+		all = append(all, sc)
+	}
+	return all
+}
+
+// probeDiff is the documented difference of a cross-origin request that
+// fails: ours makes one more request, a no-cors HEAD, to tell a CORS
+// refusal from a network error.
+var probeDiff = &docDiff{
+	reason: "fetch() rejects a CORS refusal and a network error with the same TypeError; to fail on the first " +
+		"(like native) and reconnect after the second, ours sends one no-cors HEAD request to the same URL " +
+		"and treats an answer as a CORS refusal. The page sees the same events; the server sees one more request.",
+	check: func(n, o *run) []string {
+		var fails []string
+		if a, b := n.lines(0), o.lines(0); !slices.Equal(a, b) {
+			fails = append(fails, "the events differ")
+		}
+		var heads int
+		var rest []string
+		for _, ob := range o.obs[0] {
+			if ob.Method == "HEAD" {
+				heads++
+				continue
+			}
+			rest = append(rest, obsLine(ob))
+		}
+		if heads != 1 {
+			fails = append(fails, fmt.Sprintf("ours sent %d HEAD probes, want 1", heads))
+		}
+		if !slices.Equal(n.obsLines(0), rest) {
+			fails = append(fails, "apart from the HEAD probe, the requests differ")
+		}
+		return fails
+	},
+}
+
+// preflightDiff is the documented difference of a cross-origin
+// reconnection with a Last-Event-ID that native sends without a preflight.
+func preflightDiff(allowed bool) *docDiff {
+	d := &docDiff{
+		reason: "fetch() treats Last-Event-ID as a non-safelisted request header, so a cross-origin reconnection " +
+			"with an ID needs a CORS preflight (Access-Control-Request-Headers: last-event-id) that native EventSource " +
+			"does not make (whatwg/fetch#568); Chromium sends the header without a preflight whatever its value " +
+			"(also unsafe bytes, over 128 bytes, non-ASCII).",
+	}
+	if allowed {
+		d.reason += " The server allows the header: ours gets the same events after one more request, the preflight."
+		d.check = func(n, o *run) []string {
+			var fails []string
+			if a, b := n.lines(0), o.lines(0); !slices.Equal(a, b) {
+				fails = append(fails, "the events differ")
+			}
+			var pre []string
+			var rest []string
+			for _, ob := range o.obs[0] {
+				if ob.Index < 0 {
+					pre = append(pre, ob.AccessControlRequestHeaders)
+					continue
+				}
+				rest = append(rest, obsLine(ob))
+			}
+			if !slices.Equal(pre, []string{"last-event-id"}) {
+				fails = append(fails, fmt.Sprintf("ours' preflights asked for %q, want one for last-event-id", pre))
+			}
+			if !slices.Equal(n.obsLines(0), rest) {
+				fails = append(fails, "apart from the preflight, the requests differ")
+			}
+			return fails
+		}
+		return d
+	}
+	d.reason += " The server does not allow the header: the preflight fails, and ours fails the connection " +
+		"(error, CLOSED) where native goes on."
+	d.check = func(n, o *run) []string {
+		var fails []string
+		want := []string{open1, msgID("a", "1"), err0, err2}
+		if got := o.briefs(0); !slices.Equal(got, want) {
+			fails = append(fails, fmt.Sprintf("ours: got %q, want %q", got, want))
+		}
+		pre := 0
+		for _, ob := range o.obs[0] {
+			if ob.Index < 0 && ob.AccessControlRequestHeaders == "last-event-id" {
+				pre++
+			}
+		}
+		if pre != 1 {
+			fails = append(fails, fmt.Sprintf("ours made %d preflights for last-event-id, want 1", pre))
+		}
+		return fails
+	}
+	return d
+}
+
+func requestScenarios() []*scenario {
+	all := []*scenario{
+		streamCase("request/headers-same-origin", rules(12, 13, 16), []server.Conn{ends("data: a\n\n")}, open1, msg("a"), err0),
+		crossOrigin(streamCase("request/headers-cross-origin", rules(11, 12, 13), []server.Conn{cors(ends("data: a\n\n"), "echo", false)}, open1, msg("a"), err0)),
+		crossOrigin(streamCase("cors/allow-star", rules(11, 50), []server.Conn{cors(ends("data: a\n\n"), "*", false)}, open1, msg("a"), err0)),
+		crossOrigin(streamCase("cors/allow-echo-no-cookie", rules(11), []server.Conn{cors(ends("data: a\n\n"), "echo", false)}, open1, msg("a"), err0)),
+		crossOrigin(streamCase("cors/allow-exact-origin", rules(11), []server.Conn{cors(ends("data: a\n\n"), "@SELF@", false)}, open1, msg("a"), err0)),
+		withInit(crossOrigin(streamCase("cors/credentials-echo-sends-cookie", rules(11, 8), []server.Conn{cors(ends("data: a\n\n"), "echo", true)}, open1, msg("a"), err0)), `{ withCredentials: true }`),
+		crossOrigin(streamCase("cors/reconnect", rules(11, 21), []server.Conn{
+			cors(ends("retry: 50\ndata: a\n\n"), "echo", false), cors(ends("data: b\n\n"), "echo", false),
+		}, open1, msg("a"), err0, open1, msg("b"), err0)),
+	}
+	for _, c := range []struct {
+		label string
+		conn  server.Conn
+		creds bool
+	}{
+		{"missing", ends("data: a\n\n"), false},
+		{"wrong-origin", cors(ends("data: a\n\n"), "http://example.com", false), false},
+		{"credentials-with-star", cors(ends("data: a\n\n"), "*", true), true},
+		{"credentials-without-allow-credentials", cors(ends("data: a\n\n"), "echo", false), true},
+	} {
+		sc := crossOrigin(failing("cors/fails/"+c.label, rules(11, 20, 58), c.conn))
+		if c.creds {
+			withInit(sc, `{ withCredentials: true }`)
+		}
+		sc.diff = probeDiff
+		all = append(all, sc)
+	}
+
+	// Last-Event-ID, same origin.
+	all = append(all,
+		streamCase("last-event-id/sent-on-reconnect", rules(14, 47, 55, 59), []server.Conn{
+			ends("retry: 50\nid: 1\ndata: a\n\n"), ends("data: b\n\n"),
+		}, open1, msgID("a", "1"), err0, open1, msgID("b", "1"), err0),
+		streamCase("last-event-id/reset-to-empty-not-sent", rules(14, 39, 43), []server.Conn{
+			ends("retry: 50\nid: 1\ndata: a\n\nid\ndata: b\n\n"), ends("data: c\n\n"),
+		}, open1, msgID("a", "1"), msg("b"), err0, open1, msg("c"), err0),
+		streamCase("last-event-id/empty-value-not-sent", rules(14, 43), []server.Conn{
+			ends("retry: 50\nid: 1\ndata: a\n\nid: \ndata: b\n\n"), ends("data: c\n\n"),
+		}, open1, msgID("a", "1"), msg("b"), err0, open1, msg("c"), err0),
+		streamCase("last-event-id/non-ascii-sent-as-utf8", rules(14, 15, 43), []server.Conn{
+			ends("retry: 50\nid: é€😀\ndata: a\n\n"), ends("data: b\n\n"),
+		}, open1, msgID("a", "é€😀"), err0, open1, msgID("b", "é€😀"), err0),
+		streamCase("last-event-id/spaces-kept", rules(14, 38, 43), []server.Conn{
+			ends("retry: 50\nid:  a b \ndata: a\n\n"), ends("data: b\n\n"),
+		}, open1, msgID("a", " a b "), err0, open1, msgID("b", " a b "), err0),
+		streamCase("last-event-id/long", rules(14), []server.Conn{
+			ends("retry: 50\nid: " + strings.Repeat("0123456789", 30) + "\ndata: a\n\n"), ends("data: b\n\n"),
+		}, open1, msgID("a", strings.Repeat("0123456789", 30)), err0, open1, msgID("b", strings.Repeat("0123456789", 30)), err0),
+		streamCase("last-event-id/unsafe-bytes", rules(14), []server.Conn{
+			ends("retry: 50\nid: a<b\"c{}\ndata: a\n\n"), ends("data: b\n\n"),
+		}, open1, msgID("a", "a<b\"c{}"), err0, open1, msgID("b", "a<b\"c{}"), err0),
+		streamCase("last-event-id/id-only-block", rules(14, 47, 48), []server.Conn{
+			ends("retry: 50\nid: 5\n\n"), ends("data: b\n\n"),
+		}, open1, err0, open1, msgID("b", "5"), err0),
+		streamCase("last-event-id/cut-by-eof-not-sent", rules(14, 22, 55), []server.Conn{
+			ends("retry: 50\ndata: a\n\nid: x\ndata: b\n"), ends("data: c\n\n"),
+		}, open1, msg("a"), err0, open1, msg("c"), err0),
+		streamCase("last-event-id/persists-across-reconnects", rules(47, 55, 56), []server.Conn{
+			ends("retry: 50\nid: 7\ndata: a\n\n"), ends("data: b\n\n"), ends("id: 8\ndata: c\n\n"),
+		}, open1, msgID("a", "7"), err0, open1, msgID("b", "7"), err0, open1, msgID("c", "8"), err0),
+		streamCase("last-event-id/nul-ignored", rules(14, 43), []server.Conn{
+			ends("retry: 50\nid: 1\ndata: a\n\nid: x\x00y\ndata: b\n\n"), ends("data: c\n\n"),
+		}, open1, msgID("a", "1"), msgID("b", "1"), err0, open1, msgID("c", "1"), err0),
+	)
+
+	// Last-Event-ID, cross-origin.
+	xlei := func(name string, id string, allow bool) *scenario {
+		c := func(conn server.Conn) server.Conn {
+			conn = cors(conn, "echo", false)
+			if allow {
+				conn.CORS.AllowHeaders = "Last-Event-ID"
+			}
+			return conn
+		}
+		return crossOrigin(streamCase(name, rules(15, 14), []server.Conn{
+			c(ends("retry: 50\nid: " + id + "\ndata: a\n\n")), c(ends("data: b\n\n")),
+		}, open1, msgID("a", id), err0, open1, msgID("b", id), err0))
+	}
+	sc := xlei("cross-origin-last-event-id/safe-not-allowed", "1", false)
+	sc.diff = preflightDiff(false)
+	all = append(all, sc)
+	sc = xlei("cross-origin-last-event-id/safe-allowed", "1", true)
+	sc.diff = preflightDiff(true)
+	all = append(all, sc)
+	for _, c := range []struct{ label, id string }{
+		{"unsafe-byte-allowed", `a"b`}, {"long-allowed", strings.Repeat("x", 200)}, {"non-ascii-allowed", "é"},
+	} {
+		sc := xlei("cross-origin-last-event-id/"+c.label, c.id, true)
+		sc.diff = preflightDiff(true)
+		sc.checklist = func(n *run) string {
+			for _, o := range n.obs[0] {
+				if o.Index < 0 {
+					return ""
+				}
+			}
+			return "native sends this Last-Event-ID cross-origin without a preflight (rule 15 expects one)"
+		}
+		all = append(all, sc)
+	}
+
+	// Redirects.
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		same := streamCase(fmt.Sprintf("redirect/%d-same-origin", code), rules(16, 21), []server.Conn{
+			redirect(code, "@S0@?redirected"), ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n"),
+		}, open1, msg("a"), err0, open1, msg("b"), err0)
+		same.spec.Sources[0].ChecksEnd = urlCheck
+		same.checklist = func(n *run) string {
+			if reqs := n.requests(0); len(reqs) >= 3 && strings.Contains(reqs[2].Path, "?redirected") {
+				return "native reconnects to the redirected URL (" + reqs[2].Path + "), not to the constructor's URL (rule 21c)"
+			}
+			return ""
+		}
+		cross := streamCase(fmt.Sprintf("redirect/%d-cross-origin", code), rules(16, 11, 50), []server.Conn{
+			redirect(code, "@OTHER@@S0@?redirected"), cors(ends("retry: 50\ndata: a\n\n"), "echo", false), cors(ends("data: b\n\n"), "echo", false),
+		}, open1, msg("a"), err0, open1, msg("b"), err0)
+		cross.spec.Sources[0].ChecksEnd = urlCheck
+		all = append(all, same, cross)
+	}
+	all = append(all,
+		failing("redirect/no-location", rules(16, 18), server.Conn{Status: 302, Chunks: chunks([]string{"data: x\n\n"})}),
+		streamCase("redirect/to-404", rules(16, 18, 58), []server.Conn{redirect(302, "@S0@?r"), withStatus(404)}, err2),
+		streamCase("redirect/to-other-origin-without-cors", rules(16, 20), []server.Conn{
+			redirect(302, "@OTHER@@S0@?r"), ends("data: a\n\n"),
+		}, err2),
+		streamCase("redirect/to-ftp", rules(16, 10), []server.Conn{redirect(302, "ftp://example.not/")}, err2),
+	)
+	return all
+}
+
+// crossOrigin points source 0 of sc at the second origin.
+func crossOrigin(sc *scenario) *scenario {
+	sc.spec.Sources[0].URL = "@OTHER@" + sc.spec.Sources[0].URL
+	return sc
+}
+
+// withInit gives source 0 of sc an init expression.
+func withInit(sc *scenario, initExpr string) *scenario {
+	sc.spec.Sources[0].InitExpr = "(" + initExpr + ")"
+	return sc
+}
+
+func responseScenarios() []*scenario {
+	var all []*scenario
+	for _, code := range []int{201, 202, 203, 204, 205, 206, 304, 400, 401, 403, 404, 410, 500, 502, 503} {
+		all = append(all, failing(fmt.Sprintf("status/%d", code), rules(18, 58, 61), withStatus(code)))
+	}
+	all = append(all,
+		streamCase("status/500-on-reconnect", rules(18, 21), []server.Conn{ends("retry: 50\ndata: a\n\n"), withStatus(500)},
+			open1, msg("a"), err0, err2),
+		streamCase("status/204-on-reconnect", rules(18, 21, 59), []server.Conn{ends("retry: 50\ndata: a\n\n")},
+			open1, msg("a"), err0, err2),
+	)
+	for _, ct := range []string{
+		"text/event-stream; charset=utf-8", "TEXT/EVENT-STREAM", "Text/Event-Stream;foo=bar", "text/event-stream;",
+		"text/event-stream ;charset=utf-8", `text/event-stream;charset="utf-8"`, "text/event-stream; charset=utf-16",
+	} {
+		all = append(all, streamCase("content-type/accepted/"+ct, rules(17, 31), []server.Conn{withType(ct)}, open1, msg("x"), err0))
+	}
+	for _, ct := range []string{
+		"", "text/plain", "text/html", "text/event-stream-x", "text/event-streams", "bogus", "application/octet-stream",
+		"text/plain, text/event-stream", "text/event-stream, text/plain", "text/event-stream/x",
+	} {
+		label := ct
+		if label == "" {
+			label = "missing"
+		}
+		all = append(all, failing("content-type/refused/"+label, rules(19, 58), withType(ct)))
+	}
+	all = append(all,
+		streamCase("charset/iso-8859-1-is-utf8", rules(31, 17), []server.Conn{withType("text/event-stream; charset=iso-8859-1", "data: é€\n\n")},
+			open1, msg("é€"), err0),
+		streamCase("charset/windows-1252-is-utf8", rules(31, 32), []server.Conn{withType("text/event-stream; charset=windows-1252", "data: \x80\xe9!\n\n")},
+			open1, msg("\ufffd\ufffd!"), err0),
+		&scenario{
+			name:  "network/connection-refused",
+			rules: rules(20, 60, 61),
+			spec:  spec{Sources: []source{{URL: "@DEAD@/x"}}, StopAfter: &stop{Events: 2}, TimeoutMs: 12000},
+			want:  []string{err0, err0},
+			noObs: true,
+		},
+		noObs(streamCase("network/no-response-same-origin", rules(20, 61), []server.Conn{
+			{NoResponse: true}, {NoResponse: true}, {NoResponse: true},
+		}, err0)),
+		noObs(crossOrigin(streamCase("network/no-response-cross-origin", rules(20, 11), []server.Conn{
+			{NoResponse: true, CORS: &server.CORS{AllowOrigin: "echo"}}, {NoResponse: true, CORS: &server.CORS{AllowOrigin: "echo"}},
+			{NoResponse: true, CORS: &server.CORS{AllowOrigin: "echo"}},
+		}, err0))),
+		streamCase("network/reset-mid-body", rules(21, 59), []server.Conn{resets("retry: 50\ndata: a\n\n"), ends("data: b\n\n")},
+			open1, msg("a"), err0, open1, msg("b"), err0),
+		streamCase("network/reset-mid-event", rules(21, 22), []server.Conn{resets("retry: 50\ndata: a\n\ndata: cut"), ends("data: b\n\n")},
+			open1, msg("a"), err0, open1, msg("b"), err0),
+		streamCase("network/reset-right-after-data", rules(21, 59), []server.Conn{
+			{Chunks: chunks([]string{"retry: 50\ndata: a\n\n"}), End: server.EndReset}, ends("data: b\n\n"),
+		}, open1, msg("a"), err0, open1, msg("b"), err0),
+		streamCase("reconnect/three-times", rules(21, 54, 59, 61), []server.Conn{
+			ends("retry: 100\ndata: a\n\n"), ends("data: b\n\n"), ends("data: c\n\n"),
+		}, open1, msg("a"), err0, open1, msg("b"), err0, open1, msg("c"), err0),
+		timeout(streamCase("reconnect/default-delay", rules(21, 59), []server.Conn{ends("data: a\n\n"), ends("data: b\n\n")},
+			open1, msg("a"), err0, open1, msg("b"), err0), 12000),
+		streamCase("reconnect/retry-survives", rules(56, 21), []server.Conn{
+			ends("retry: 150\ndata: a\n\n"), ends("data: b\n\n"), ends("data: c\n\n"),
+		}, open1, msg("a"), err0, open1, msg("b"), err0, open1, msg("c"), err0),
+		streamCase("reconnect/then-wrong-type", rules(19, 21), []server.Conn{ends("retry: 50\ndata: a\n\n"), withType("text/plain")},
+			open1, msg("a"), err0, err2),
+		streamCase("reconnect/empty-body", rules(21, 17), []server.Conn{ends("retry: 50\n"), ends("data: b\n\n")},
+			open1, err0, open1, msg("b"), err0),
+		parse1("eof/partial-event-discarded", rules(22), "data: a\n\ndata: b", msg("a")),
+		parse1("eof/partial-event-with-newline-discarded", rules(22), "data: a\n\ndata: b\n", msg("a")),
+		streamCase("eof/partial-event-retry-applies", rules(22, 44), []server.Conn{ends("data: a\n\nretry: 80\ndata: b\n"), ends("data: c\n\n")},
+			open1, msg("a"), err0, open1, msg("c"), err0),
+		parse1("eof/only-a-comment", rules(22, 37), ": hi\n"),
+		streamCase("event/shapes", rules(23, 24, 50, 61), []server.Conn{ends("data: a\n\n")}, open1, msg("a"), err0),
+		isTrustedScenario(),
+	)
+	return all
+}
+
+func timeout(sc *scenario, ms int) *scenario {
+	sc.spec.TimeoutMs = ms
+	return sc
+}
+
+func isTrustedScenario() *scenario {
+	sc := streamCase("event/isTrusted", rules(23, 24, 50), []server.Conn{ends("event: error\ndata: a\n\n")}, open1, named("error", "a", ""), err0)
+	sc.diff = &docDiff{
+		reason: "events that script dispatches (dispatchEvent) always have isTrusted false; only the browser can make trusted events.",
+		check: func(n, o *run) []string {
+			var fails []string
+			if a, b := n.lines(0), o.lines(0); !slices.Equal(a, b) {
+				fails = append(fails, "the events differ")
+			}
+			for _, e := range n.trace.Entries {
+				if !e.IsTrusted {
+					fails = append(fails, "native: an event is not trusted: "+e.line())
+				}
+			}
+			for _, e := range o.trace.Entries {
+				if e.IsTrusted {
+					fails = append(fails, "ours: an event is trusted (then this difference is gone): "+e.line())
+				}
+			}
+			return fails
+		},
+	}
+	return sc
+}
+
+func closeScenarios() []*scenario {
+	withActions := func(sc *scenario, handlers []string, acts ...action) *scenario {
+		sc.spec.Sources[0].Actions = acts
+		sc.spec.Sources[0].Handlers = handlers
+		sc.spec.StopAfter = nil
+		sc.spec.SettleMs = 400
+		return sc
+	}
+	late := holds("data: a\n\n")
+	late.Chunks = append(late.Chunks, server.Chunk{Delay: 400 * time.Millisecond, Data: "data: b\n\n"})
+	return []*scenario{
+		withActions(streamCase("close/inside-onopen", rules(25, 27, 52), []server.Conn{holds("data: a\n\ndata: b\n\n")},
+			open1, closed), []string{"message"}, action{On: "open", Do: "close"}),
+		withActions(streamCase("close/inside-onopen-no-reconnect", rules(27, 28), []server.Conn{ends("retry: 10\ndata: a\n\n")},
+			open1, closed), nil, action{On: "open", Do: "close"}),
+		withActions(streamCase("close/inside-onmessage-same-chunk", rules(26, 52, 25), []server.Conn{holds("data: a\n\ndata: b\n\ndata: c\n\n")},
+			open1, msg("a"), closed), []string{"message"}, action{On: "message", Do: "close"}),
+		withActions(streamCase("close/inside-onmessage-later-chunk", rules(26), []server.Conn{holds("data: a\n\n", "data: b\n\n")},
+			open1, msg("a"), closed), nil, action{On: "message", Do: "close"}),
+		withActions(streamCase("close/inside-named-event", rules(26, 53), []server.Conn{holds("event: x\ndata: a\n\ndata: b\n\n")},
+			open1, named("x", "a", ""), closed), []string{"message"}, action{On: "x", Do: "close"}),
+		withActions(streamCase("close/inside-error-typed-message", rules(26, 50), []server.Conn{holds("event: error\ndata: a\n\ndata: b\n\n")},
+			open1, named("error", "a", ""), closed), []string{"error"}, action{On: "error", Do: "close"}),
+		withActions(streamCase("close/inside-onerror", rules(28, 62, 30), []server.Conn{ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n")},
+			open1, msg("a"), err0, closed), []string{"error"}, action{On: "error", Do: "close"}),
+		withActions(streamCase("close/inside-onerror-after-failure", rules(29, 62, 58), []server.Conn{withStatus(500)},
+			err2, closed), nil, action{On: "error", Do: "close"}),
+		withActions(streamCase("close/twice", rules(29, 25), []server.Conn{holds("data: a\n\n")},
+			open1, msg("a"), closed), nil, action{On: "message", Do: "closeTwice"}),
+		withActions(streamCase("close/pending-reconnect", rules(30, 28), []server.Conn{ends("retry: 300\ndata: a\n\n"), ends("data: b\n\n")},
+			open1, msg("a"), err0, closed), nil, action{On: "error", DelayMs: 100, Do: "close"}),
+		noObs(withActions(streamCase("close/before-open", rules(25, 57, 52), []server.Conn{holds("data: a\n\n")},
+			closed), nil, action{On: "construct", Do: "close"})),
+		withActions(streamCase("close/while-open", rules(25, 26), []server.Conn{late},
+			open1, msg("a"), closed), []string{"message"}, action{AfterMs: 200, Do: "close"}),
+	}
+}
+
+func noObs(sc *scenario) *scenario {
+	sc.noObs = true
+	return sc
+}
