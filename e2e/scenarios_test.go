@@ -213,32 +213,35 @@ func interfaceScenarios() []*scenario {
 	return all
 }
 
-// probeDiff is the documented difference of a cross-origin request that
-// fails: ours makes one more request, a no-cors HEAD, to tell a CORS
-// refusal from a network error.
+// probeDiff is the documented difference of a request whose fetch is
+// rejected: ours makes one more request, a HEAD, to tell a CORS refusal or
+// a redirect to something unfetchable from a network error. It applies to
+// every scenario where ours sent such a probe.
 var probeDiff = &docDiff{
-	reason: "fetch() rejects a CORS refusal and a network error with the same TypeError; to fail on the first " +
-		"(like native) and reconnect after the second, ours sends one no-cors HEAD request to the same URL " +
-		"and treats an answer as a CORS refusal. The page sees the same events; the server sees one more request.",
+	reason: "fetch() rejects a CORS refusal, a redirect to an unfetchable URL and a network error with the same " +
+		"TypeError; to fail on the first two (like native) and reconnect after the third, ours sends one HEAD " +
+		"request to the same URL after each rejected fetch (no-cors for a cross-origin URL, redirect: manual for a " +
+		"same-origin one). The page sees the same events; the server sees one more request per failure.",
 	check: func(n, o *run) []string {
 		var fails []string
-		if a, b := n.lines(0), o.lines(0); !slices.Equal(a, b) {
-			fails = append(fails, "the events differ")
-		}
-		var heads int
-		var rest []string
-		for _, ob := range o.obs[0] {
-			if ob.Method == "HEAD" {
-				heads++
-				continue
+		for i := range n.trace.Sources {
+			if a, b := n.lines(i), o.lines(i); !slices.Equal(a, b) {
+				fails = append(fails, fmt.Sprintf("source %d: the events differ", i))
 			}
-			rest = append(rest, obsLine(ob))
 		}
-		if heads != 1 {
-			fails = append(fails, fmt.Sprintf("ours sent %d HEAD probes, want 1", heads))
+		if o.probes() == 0 {
+			fails = append(fails, "ours sent no HEAD probe")
 		}
-		if !slices.Equal(n.obsLines(0), rest) {
-			fails = append(fails, "apart from the HEAD probe, the requests differ")
+		for k := range o.obs {
+			var rest []string
+			for _, ob := range o.obs[k] {
+				if ob.Index != -2 {
+					rest = append(rest, obsLine(ob))
+				}
+			}
+			if !slices.Equal(n.obsLines(k), rest) {
+				fails = append(fails, fmt.Sprintf("apart from the HEAD probes, the requests on @S%d@ differ", k))
+			}
 		}
 		return fails
 	},
@@ -494,9 +497,7 @@ func responseScenarios() []*scenario {
 			open1, msg("a"), err0, open1, msg("b"), err0),
 		streamCase("network/reset-mid-event", rules(21, 22), []server.Conn{resets("retry: 50\ndata: a\n\ndata: cut"), ends("data: b\n\n")},
 			open1, msg("a"), err0, open1, msg("b"), err0),
-		streamCase("network/reset-right-after-data", rules(21, 59), []server.Conn{
-			{Chunks: chunks([]string{"retry: 50\ndata: a\n\n"}), End: server.EndReset}, ends("data: b\n\n"),
-		}, open1, msg("a"), err0, open1, msg("b"), err0),
+		resetRaceScenario(),
 		streamCase("reconnect/three-times", rules(21, 54, 59, 61), []server.Conn{
 			ends("retry: 100\ndata: a\n\n"), ends("data: b\n\n"), ends("data: c\n\n"),
 		}, open1, msg("a"), err0, open1, msg("b"), err0, open1, msg("c"), err0),
@@ -590,5 +591,42 @@ func closeScenarios() []*scenario {
 
 func noObs(sc *scenario) *scenario {
 	sc.noObs = true
+	return sc
+}
+
+// resetRaceScenario: data written right before the connection is reset.
+// Native EventSource delivers it; Chromium's fetch body stream errors as
+// soon as the reset arrives and drops what it had buffered but not yet
+// handed to the reader (a plain JS fetch reader loses it too).
+func resetRaceScenario() *scenario {
+	sc := streamCase("network/reset-right-after-data", rules(21, 59), []server.Conn{
+		{Chunks: chunks([]string{"retry: 50\ndata: a\n\n"}), End: server.EndReset}, ends("data: b\n\n"),
+	}, open1, msg("a"), err0, open1, msg("b"), err0)
+	// Lost with the data, retry: 50 may not apply: allow two default delays.
+	sc = timeout(sc, 12000)
+	sc.diff = &docDiff{
+		reason: "when a connection is reset right after data was written, Chromium's fetch body stream errors and drops " +
+			"the bytes it had not yet handed to the reader; native EventSource still parses them. Ours may lose the " +
+			"events (and retry field) written just before a reset, then reconnects as usual.",
+		check: func(n, o *run) []string {
+			// Ours must see a subsequence of native's events, ending the same way.
+			a, b := n.lines(0), o.lines(0)
+			// Native's trace may stop before the final 204 that ours, slower
+			// by one default delay, already reached.
+			if len(b) > 0 && b[len(b)-1] == "error RS2" && (len(a) == 0 || a[len(a)-1] != "error RS2") {
+				b = b[:len(b)-1]
+			}
+			i := 0
+			for _, l := range a {
+				if i < len(b) && b[i] == l {
+					i++
+				}
+			}
+			if i != len(b) || len(b) == 0 || b[len(b)-1] != a[len(a)-1] {
+				return []string{fmt.Sprintf("ours is not native's trace minus events lost to the reset: native %q ours %q", a, b)}
+			}
+			return nil
+		},
+	}
 	return sc
 }

@@ -347,6 +347,19 @@ func (r *run) briefs(src int) []string {
 }
 
 // obsLines renders what the server saw on connection list k.
+// probes counts the HEAD probes (Index -2) the server saw from this run.
+func (r *run) probes() int {
+	n := 0
+	for _, list := range r.obs {
+		for _, o := range list {
+			if o.Index == -2 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func (r *run) obsLines(k int) []string {
 	var out []string
 	if k >= len(r.obs) {
@@ -359,6 +372,9 @@ func (r *run) obsLines(k int) []string {
 }
 
 func obsLine(o server.Observation) string {
+	if o.Index == -2 {
+		return fmt.Sprintf("HEAD probe %s origin=%s", o.Path, o.Origin)
+	}
 	if o.Index < 0 {
 		return fmt.Sprintf("preflight %s acrh=%q origin=%s", o.Path, o.AccessControlRequestHeaders, o.Origin)
 	}

@@ -62,7 +62,7 @@ type Scenario struct {
 
 // Observation is what the server saw on one request of a scenario.
 type Observation struct {
-	Index                       int // which Conn answered it; -1 for a preflight, len(Conns) or more past the end
+	Index                       int // which Conn answered it; -1 for a preflight, -2 for a HEAD probe (answered like the last real request, consuming nothing), len(Conns) or more past the end
 	Method                      string
 	Path                        string // path and query
 	Accept                      string

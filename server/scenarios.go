@@ -14,7 +14,8 @@ import (
 // scenarioState is one registered scenario and what it has seen.
 type scenarioState struct {
 	sc      Scenario
-	next    int // index the next non-preflight request gets
+	next    int            // index the next non-preflight request gets
+	lastFor map[string]int // request URI -> index of the Conn that last answered it (for HEAD probes)
 	obs     []Observation
 	changed chan struct{} // closed and replaced on every new observation
 }
@@ -81,6 +82,12 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/s/")
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	preflight := isPreflight(r)
+	// A HEAD is how a fetch-based client probes a URL whose request failed
+	// (wasm-eventsource does, to tell a CORS refusal or a bad redirect from
+	// a network error). A real endpoint answers it as it answered the
+	// request before, so a HEAD consumes nothing and gets the head of the
+	// Conn that answered the last real request.
+	probe := r.Method == http.MethodHead
 
 	s.mu.Lock()
 	st := s.scenarios[id]
@@ -92,8 +99,20 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 	// A preflight is answered by the Conn the next real request gets,
 	// without consuming it.
 	index := st.next
-	if !preflight {
+	switch {
+	case probe:
+		// The Conn that last answered this URL (a redirect, say), else the
+		// last one served.
+		index = max(st.next-1, 0)
+		if i, ok := st.lastFor[r.URL.RequestURI()]; ok {
+			index = i
+		}
+	case !preflight:
 		st.next++
+		if st.lastFor == nil {
+			st.lastFor = map[string]int{}
+		}
+		st.lastFor[r.URL.RequestURI()] = index
 	}
 	var conn *Conn
 	if index < len(st.sc.Conns) {
@@ -105,8 +124,11 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 	cors := lastCORS(st.sc.Conns, index)
 	ob := observe(r, body, at)
 	ob.Index = index
-	if preflight {
+	switch {
+	case preflight:
 		ob.Index = -1
+	case probe:
+		ob.Index = -2
 	}
 	st.obs = append(st.obs, ob)
 	close(st.changed)
@@ -136,7 +158,20 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if probe {
+		s.serveHead(w, r, conn)
+		return
+	}
 	s.serveConn(w, r, conn)
+}
+
+// serveHead answers a HEAD with the status and headers of c, no body.
+func (s *Server) serveHead(w http.ResponseWriter, r *http.Request, c *Conn) {
+	if c.NoResponse {
+		s.abort(w, malformedResponse)
+		return
+	}
+	s.writeHead(w, r, c)
 }
 
 // lastCORS is the CORS of Conns[index], or of the last Conn past the end.
@@ -198,27 +233,8 @@ func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, c *Conn) {
 		s.abort(w, malformedResponse)
 		return
 	}
-	h := w.Header()
-	setStreamHeaders(h)
-	if c.CORS != nil {
-		setCORS(h, c.CORS, r.Header.Get("Origin"))
-	}
-	for k, v := range c.Headers {
-		k = http.CanonicalHeaderKey(k)
-		if v == "" {
-			// A nil entry sends no header at all; for Content-Type it also
-			// stops net/http from sniffing one.
-			h[k] = nil
-		} else {
-			h[k] = []string{v}
-		}
-	}
-	status := c.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
 	sw := s.newStream(w)
-	w.WriteHeader(status)
+	s.writeHead(w, r, c)
 	if err := sw.Flush(); err != nil {
 		return
 	}
@@ -294,4 +310,28 @@ func (s *Server) abort(w http.ResponseWriter, last string) {
 		buf.Flush()
 	}
 	conn.Close()
+}
+
+// writeHead writes the status and headers of c.
+func (s *Server) writeHead(w http.ResponseWriter, r *http.Request, c *Conn) {
+	h := w.Header()
+	setStreamHeaders(h)
+	if c.CORS != nil {
+		setCORS(h, c.CORS, r.Header.Get("Origin"))
+	}
+	for k, v := range c.Headers {
+		k = http.CanonicalHeaderKey(k)
+		if v == "" {
+			// A nil entry sends no header at all; for Content-Type it also
+			// stops net/http from sniffing one.
+			h[k] = nil
+		} else {
+			h[k] = []string{v}
+		}
+	}
+	status := c.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
 }

@@ -44,6 +44,11 @@ func (p *Parser) line(line []byte, emit RawEventFunc, limit int) error {
 	case "retry":
 		if ms, ok := parseRetry(value); ok {
 			p.retry, p.retryOK = ms, true // at once, dispatch or not
+		} else if len(value) == 0 {
+			// An empty value restores the default reconnection time. The
+			// standard says to ignore it, but Chromium resets, and native
+			// behaviour is what this client must match.
+			p.retry, p.retryOK = 0, false
 		}
 	}
 	return nil // any other field is ignored

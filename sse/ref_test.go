@@ -179,6 +179,8 @@ func refParse(body []byte, seedID string) refResult {
 					ms = 1<<63 - 1
 				}
 				r.Retry, r.RetryOK = ms, true
+			} else if value == "" { // Chromium: an empty value restores the default
+				r.Retry, r.RetryOK = 0, false
 			}
 		}
 	}

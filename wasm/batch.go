@@ -6,6 +6,9 @@ import "encoding/binary"
 // tiny events does not build one enormous blob and table.
 const maxBatch = 8192
 
+// sentinel is the first byte of every blob (see batch).
+const sentinel = '.'
+
 // batch collects the events parsed from one network chunk so that they cross
 // into JS together. Crossing is the main cost in a Go/WASM page: a call into JS
 // is cheap, but every Go string turned into a JS string costs about 2 µs
@@ -19,8 +22,11 @@ const maxBatch = 8192
 //	data length
 //	id length    (-1: same last event ID as the previous event sent)
 //
-// The blob holds, per event, the type (if present), the data, the id (if
-// present), in that order.
+// The blob starts with one sentinel byte, then holds, per event, the type
+// (if present), the data, the id (if present), in that order. The sentinel
+// is there because wasm_exec.js decodes Go strings with a TextDecoder that
+// strips a leading U+FEFF: without it, data that starts with U+FEFF would
+// lose it.
 type batch struct {
 	blob   []byte
 	desc   []byte
@@ -30,6 +36,9 @@ type batch struct {
 
 // add appends one event, copying its data (see sse.RawEventFunc).
 func (b *batch) add(typ string, data []byte, id string) {
+	if len(b.blob) == 0 {
+		b.blob = append(b.blob, sentinel)
+	}
 	typeLen := int32(-1)
 	if typ != "message" {
 		typeLen = int32(utf16Len(typ))

@@ -10,9 +10,12 @@ import (
 
 // unbatch is what jsglue's dispatch does, in Go: slice the blob by the table.
 func unbatch(b *batch, prevID string) []sse.Event {
+	if b.blob[0] != sentinel {
+		panic("blob without sentinel")
+	}
 	units := utf16.Encode([]rune(string(b.blob)))
 	var out []sse.Event
-	off := 0
+	off := 1
 	take := func(n int) string {
 		s := string(utf16.Decode(units[off : off+n]))
 		off += n
@@ -42,6 +45,7 @@ func TestBatchRoundTrip(t *testing.T) {
 		{Type: "update", Data: "é😀\x00漢", LastEventID: "1"},
 		{Type: "ünï", Data: "line1\nline2", LastEventID: "日本"},
 		{Type: "message", Data: "😀😀", LastEventID: ""},
+		{Type: "\uFEFFx", Data: "\uFEFFdata", LastEventID: "\uFEFF"},
 	}
 	var b batch
 	for _, ev := range events {
@@ -57,11 +61,11 @@ func TestBatchRoundTrip(t *testing.T) {
 		}
 	}
 	// The id crosses only when it changes.
-	if b.sentID != "" {
+	if b.sentID != "\uFEFF" {
 		t.Errorf("sentID = %q", b.sentID)
 	}
 	b.reset()
-	b.add("message", []byte("x"), "")
+	b.add("message", []byte("x"), "\uFEFF")
 	if n := int32(binary.LittleEndian.Uint32(b.desc[8:])); n != -1 {
 		t.Errorf("unchanged id sent again (len %d)", n)
 	}

@@ -20,7 +20,7 @@ type engine struct {
 // jsRuntime holds the helpers of jsglue/eventsource.mjs, read once.
 type jsRuntime struct {
 	open, error, end, dispatch, task safejs.Value
-	connect, reachable, consoleError safejs.Value
+	connect, probe, consoleError     safejs.Value
 	uint8Array                       safejs.Value
 	connecting, closed               int
 }
@@ -34,7 +34,7 @@ func newRuntime(rt safejs.Value) (jsRuntime, error) {
 	}{
 		{rt, "open", &r.open}, {rt, "error", &r.error}, {rt, "end", &r.end},
 		{rt, "dispatch", &r.dispatch}, {rt, "task", &r.task}, {rt, "connect", &r.connect},
-		{rt, "reachable", &r.reachable}, {rt, "consoleError", &r.consoleError},
+		{rt, "probe", &r.probe}, {rt, "consoleError", &r.consoleError},
 		{safejs.Global(), "Uint8Array", &r.uint8Array},
 	}
 	for _, f := range fields {
@@ -63,7 +63,7 @@ func newEngine(rt safejs.Value) (*engine, error) {
 func (e *engine) exports() (safejs.Value, error) {
 	open, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) (result any) {
 		defer e.recoverCallback("open", nil)
-		return e.open(arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3))
+		return e.open(args)
 	})
 	if err != nil {
 		return safejs.Undefined(), err
@@ -85,10 +85,13 @@ func (e *engine) exports() (safejs.Value, error) {
 	return newObject(map[string]any{"open": open.Value(), "close": closeFn.Value()})
 }
 
-// open starts a source for a freshly constructed EventSource and returns its id.
-func (e *engine) open(es, state, url, init safejs.Value) any {
+// open starts a source for a freshly constructed EventSource and returns its
+// id. The arguments are checked and converted by the class shell: es, state,
+// url, method, headers, body, credentials, reconnect (boolean or null),
+// maxEventSize (number, 0 for the default), lastEventId (string or null).
+func (e *engine) open(args []safejs.Value) any {
 	e.nextID++
-	s := newSource(e, e.nextID, es, state, url, init)
+	s := newSource(e, e.nextID, args)
 	e.sources[s.id] = s
 	go s.run()
 	return s.id

@@ -349,13 +349,14 @@ func TestUnicodeCrossesIntact(t *testing.T) {
 	// A named event, a non-ASCII id, emoji (two UTF-16 units), invalid bytes
 	// (E2 82 41 -> U+FFFD "A"), and a 4-byte character split across chunks.
 	e.plan(response{chunks: []string{
-		"event: \u00e9v\u00e9nement\nid: \u65e5\u672c\ndata: \U0001F600 ok\n\n",
+		"data: \uFEFFbom kept\n\n" +
+			"event: \u00e9v\u00e9nement\nid: \u65e5\u672c\ndata: \U0001F600 ok\n\n",
 		"data: \xe2\x82A \xf0\x9f", "\x98\x80\n\n",
 	}, hold: true})
 	es := e.open("http://127.0.0.1:1/s", nil)
 	trace := record(e, es, "\u00e9v\u00e9nement")
-	got := summarize(e.waitTrace(trace, 3))
-	want := "open@1 \u00e9v\u00e9nement(\U0001F600 ok#\u65e5\u672c)@1 message(\uFFFDA \U0001F600#\u65e5\u672c)@1"
+	got := summarize(e.waitTrace(trace, 4))
+	want := "open@1 message(\uFEFFbom kept)@1 \u00e9v\u00e9nement(\U0001F600 ok#\u65e5\u672c)@1 message(\uFFFDA \U0001F600#\u65e5\u672c)@1"
 	if got != want {
 		t.Fatalf("trace\n got %s\nwant %s", got, want)
 	}

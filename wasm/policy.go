@@ -22,25 +22,150 @@ func reconnectDelay(ms int64, ok bool) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
-// isEventStream reports whether a Content-Type header value has the MIME
-// essence text/event-stream. Parameters (charset included) do not matter:
-// the body is always UTF-8.
-func isEventStream(contentType string) bool {
-	essence, _, _ := strings.Cut(contentType, ";")
-	return asciiEqualFold(strings.Trim(essence, " \t\r\n"), "text/event-stream")
+// checkContentType decides whether a response's Content-Type opens the
+// stream, the way Chromium's EventSource decides: the header is read with
+// Fetch's "extract a MIME type" (of a comma-separated list, the last valid
+// type wins), its essence must be text/event-stream, and a charset
+// parameter, if any, must be UTF-8 (Chromium fails the connection for any
+// other, although the standard says to ignore it). It returns "" when the
+// stream may open, else the reason it may not.
+func checkContentType(header string) string {
+	essence, charset, ok := extractMIMEType(header)
+	switch {
+	case !ok:
+		if header == "" {
+			return "Content-Type is missing, not text/event-stream"
+		}
+		return "Content-Type " + header + " is not text/event-stream"
+	case !asciiEqualFold(essence, "text/event-stream"):
+		return "Content-Type is " + essence + ", not text/event-stream"
+	case charset != "" && !asciiEqualFold(charset, "utf-8"):
+		return "Content-Type charset " + charset + " is not UTF-8"
+	}
+	return ""
 }
 
-// isHTTPURL reports whether a serialized URL can be fetched as an event
-// stream. Other schemes fail at once, as native EventSource fails them.
-func isHTTPURL(href string) bool {
-	return strings.HasPrefix(href, "http://") || strings.HasPrefix(href, "https://")
+// extractMIMEType is Fetch's "extract a MIME type" reduced to what an
+// EventSource needs: the essence (as written: compare it ASCII
+// case-insensitively) and the charset parameter.
+func extractMIMEType(header string) (essence, charset string, ok bool) {
+	for _, value := range splitList(header) {
+		e, c, hasCharset, valid := parseMIMEType(value)
+		if !valid || e == "*/*" {
+			continue
+		}
+		switch {
+		case !asciiEqualFold(e, essence):
+			charset = c
+		case hasCharset:
+			charset = c
+		}
+		essence, ok = e, true
+	}
+	return essence, charset, ok
+}
+
+// splitList splits a header value on commas that are not inside a quoted
+// string (Fetch's "get, decode, and split").
+func splitList(v string) []string {
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			quoted = !quoted
+		case c == '\\' && quoted && i+1 < len(v):
+			i++
+		case c == ',' && !quoted:
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
+}
+
+// parseMIMEType parses type/subtype;name=value;... (the MIME Sniffing
+// standard's parser, without its error recovery for odd parameters) and
+// returns the essence and the first valid charset parameter.
+func parseMIMEType(v string) (essence, charset string, hasCharset, ok bool) {
+	v = strings.Trim(v, httpSpace)
+	head, rest, _ := strings.Cut(v, ";")
+	typ, sub, found := strings.Cut(head, "/")
+	sub = strings.TrimRight(sub, httpSpace)
+	if !found || !isToken(typ) || !isToken(sub) {
+		return "", "", false, false
+	}
+	for rest != "" && !hasCharset {
+		var p string
+		p, rest, _ = strings.Cut(rest, ";")
+		name, value, found := strings.Cut(strings.TrimLeft(p, httpSpace), "=")
+		if !found || !asciiEqualFold(name, "charset") {
+			continue
+		}
+		if len(value) > 0 && value[0] == '"' {
+			value = unquote(value)
+		} else {
+			value = strings.TrimRight(value, httpSpace)
+		}
+		charset, hasCharset = value, value != ""
+	}
+	return strings.TrimLeft(head, httpSpace)[:len(typ)+1+len(sub)], charset, hasCharset, true
+}
+
+const httpSpace = " \t\r\n"
+
+func unquote(v string) string {
+	var b []byte
+	for i := 1; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '"':
+			return string(b)
+		case '\\':
+			if i+1 < len(v) {
+				i++
+				b = append(b, v[i])
+			}
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+
+// isFetchableURL reports whether a serialized URL can be streamed: http,
+// https, and (as Chromium allows) data: and blob: URLs. Other schemes fail
+// at once, as native EventSource fails them.
+func isFetchableURL(href string) bool {
+	for _, scheme := range []string{"http:", "https:", "data:", "blob:"} {
+		if strings.HasPrefix(href, scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // originOf returns the serialized origin of an absolute, already serialized
-// http(s) URL ("http://127.0.0.1:8080/x?y" -> "http://127.0.0.1:8080"), or
-// "null" for anything else. Serialized URLs carry no default port and a
+// http(s) or blob: URL ("http://127.0.0.1:8080/x?y" -> "http://127.0.0.1:8080"),
+// or "null" for anything else (data: URLs included). Serialized URLs carry no default port and a
 // lower-case scheme and host, so no further normalisation is needed.
 func originOf(href string) string {
+	// A blob: URL has the origin of the document that made it, written
+	// after the scheme.
+	href = strings.TrimPrefix(href, "blob:")
 	scheme, rest, ok := strings.Cut(href, "://")
 	if !ok || (scheme != "http" && scheme != "https") {
 		return "null"

@@ -1,29 +1,51 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
 
-func TestIsEventStream(t *testing.T) {
+func TestCheckContentType(t *testing.T) {
 	for _, tc := range []struct {
 		ct   string
-		want bool
+		want string // "" when the stream opens, else a part of the reason
 	}{
-		{"text/event-stream", true},
-		{"TEXT/Event-Stream", true},
-		{"text/event-stream;charset=utf-8", true},
-		{"text/event-stream; charset=iso-8859-1", true},
-		{"text/event-stream;", true},
-		{" text/event-stream ", true},
-		{"", false},
-		{"text/plain", false},
-		{"text/event-stream-x", false},
-		{"text/event-streamx;charset=utf-8", false},
-		{"bogus", false},
+		{"text/event-stream", ""},
+		{"TEXT/Event-Stream", ""},
+		{"text/event-stream;charset=utf-8", ""},
+		{"text/event-stream; charset=UTF-8", ""},
+		{`text/event-stream; charset="utf-8"`, ""},
+		{"text/event-stream;", ""},
+		{" text/event-stream ", ""},
+		{"text/event-stream; foo=bar", ""},
+		{"text/plain, text/event-stream", ""}, // the last valid type wins
+		{"text/event-stream, */*", ""},
+		{"text/event-stream, text/plain", "text/plain"},
+		{"text/event-stream; charset=iso-8859-1", "charset iso-8859-1"},
+		{"text/event-stream; charset=windows-1252", "charset"},
+		{"text/event-stream; charset=utf-16", "charset"},
+		{"", "missing"},
+		{"text/plain", "text/plain"},
+		{"text/event-stream-x", "text/event-stream-x"},
+		{"bogus", "bogus"},
+		{"text/event stream", "not text/event-stream"},
 	} {
-		if got := isEventStream(tc.ct); got != tc.want {
-			t.Errorf("isEventStream(%q) = %v, want %v", tc.ct, got, tc.want)
+		got := checkContentType(tc.ct)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("checkContentType(%q) = %q, want %q", tc.ct, got, tc.want)
+		}
+	}
+}
+
+func TestIsFetchableURL(t *testing.T) {
+	for in, want := range map[string]bool{
+		"http://127.0.0.1/": true, "https://x.test/": true, "data:text/event-stream,data:%20x%0A%0A": true,
+		"blob:http://127.0.0.1/uuid": true, "ftp://127.0.0.1/": false, "about:blank": false,
+		"mailto:x@y": false, "javascript:1": false, "file:///etc/passwd": false,
+	} {
+		if got := isFetchableURL(in); got != want {
+			t.Errorf("isFetchableURL(%q) = %v", in, got)
 		}
 	}
 }
@@ -35,6 +57,8 @@ func TestOriginOf(t *testing.T) {
 		"http://u:p@127.0.0.1/x":        "http://127.0.0.1",
 		"http://[::1]:9/x":              "http://[::1]:9",
 		"ftp://127.0.0.1/":              "null",
+		"blob:http://127.0.0.1:9/uuid":  "http://127.0.0.1:9",
+		"data:text/plain,x":             "null",
 		"about:blank":                   "null",
 	} {
 		if got := originOf(in); got != want {

@@ -21,8 +21,8 @@ type source struct {
 	e         *engine
 	id        int
 	es, state safejs.Value
-	url       string
-	origin    string // of the URL given to the constructor
+	url       string // what the next request asks for: the constructor's URL, then the final URL of the last response (after redirects), as Chromium reconnects
+	origin    string // of url
 
 	method      string
 	headers     safejs.Value // the caller's headers init (object, Headers or undefined)
@@ -43,28 +43,21 @@ type source struct {
 	originJS safejs.Value // origin of the current response, as a JS string
 }
 
-func newSource(e *engine, id int, es, state, urlV, init safejs.Value) *source {
-	s := &source{e: e, id: id, es: es, state: state, abort: safejs.Undefined(), desc: safejs.Undefined()}
+func newSource(e *engine, id int, args []safejs.Value) *source {
+	s := &source{e: e, id: id, es: arg(args, 0), state: arg(args, 1), abort: safejs.Undefined(), desc: safejs.Undefined()}
 	s.woken = make(chan struct{}, 1)
-	s.url, _ = urlV.String()
+	s.url, _ = arg(args, 2).String()
 	s.origin = originOf(s.url)
-	s.method = stringField(init, "method", "GET")
-	s.credentials = stringField(init, "credentials", "same-origin")
-	s.headers, _ = init.Get("headers")
-	s.body, _ = init.Get("body")
+	s.method, _ = arg(args, 3).String()
+	s.headers, s.body = arg(args, 4), arg(args, 5)
+	s.credentials, _ = arg(args, 6).String()
 	var reconnect *bool
-	if v, err := init.Get("reconnect"); err == nil && !v.IsUndefined() && !v.IsNull() {
-		b, _ := v.Truthy()
+	if b, err := arg(args, 7).Bool(); err == nil {
 		reconnect = &b
 	}
 	s.reconnect = shouldReconnect(s.method, reconnect)
-	if v, err := init.Get("maxEventSize"); err == nil && v.Type() == safejs.TypeNumber {
-		if n, err := v.Int(); err == nil && n > 0 {
-			s.parser.MaxEventSize = n
-		}
-	}
-	if v, err := init.Get("lastEventId"); err == nil && v.Type() == safejs.TypeString {
-		id, _ := v.String()
+	s.parser.MaxEventSize = intOf(arg(args, 8))
+	if id, err := arg(args, 9).String(); err == nil && arg(args, 9).Type() == safejs.TypeString {
 		s.parser.SetLastEventID(id)
 	}
 	return s
@@ -131,7 +124,7 @@ func (s *source) run() {
 	s.aw = aw
 	defer aw.release()
 
-	if !isHTTPURL(s.url) {
+	if !isFetchableURL(s.url) {
 		// Native EventSource fails such URLs once, asynchronously, with
 		// readyState CLOSED; the constructor must have returned first.
 		s.aw.await(s.e.rt.task.Invoke())
@@ -224,6 +217,9 @@ func (s *source) connect() outcome {
 		return s.fetchFailed(err)
 	}
 
+	if final := stringField(resp, "url", ""); final != "" && final != s.url {
+		s.url, s.origin = final, originOf(final)
+	}
 	status := intProp(resp, "status")
 	if status != 200 {
 		msg := "HTTP " + strconv.Itoa(status)
@@ -232,18 +228,11 @@ func (s *source) connect() outcome {
 		}
 		return outcome{kind: failed, status: status, message: msg}
 	}
-	if ct := stringField(resp, "contentType", ""); !isEventStream(ct) {
-		if ct == "" {
-			ct = "missing"
-		}
-		return outcome{kind: failed, status: status, message: "Content-Type is " + ct + ", not text/event-stream"}
+	if reason := checkContentType(stringField(resp, "contentType", "")); reason != "" {
+		return outcome{kind: failed, status: status, message: reason}
 	}
 
-	origin := s.origin
-	if final := stringField(resp, "url", ""); final != "" {
-		origin = originOf(final)
-	}
-	s.originJS, _ = safejs.ValueOf(origin)
+	s.originJS, _ = safejs.ValueOf(s.origin)
 	s.parser.Reset()
 
 	rt.open.Invoke(s.es, s.state)
@@ -257,31 +246,24 @@ func (s *source) connect() outcome {
 	return s.stream(read)
 }
 
-// fetchFailed classifies a rejected fetch. Both a network error and a CORS
-// refusal reject with the same TypeError; native EventSource reconnects
-// after the first and fails for good after the second. For a cross-origin
-// URL the engine asks whether the server answers at all (a no-cors HEAD):
-// if it does, the refusal was CORS.
+// fetchFailed classifies a rejected fetch. A network error, a CORS
+// refusal and a redirect to something unfetchable all reject with the same
+// TypeError; native EventSource reconnects after the first and fails for
+// good after the others. One probe request tells them apart (see
+// runtime.probe in eventsource.mjs).
 func (s *source) fetchFailed(err error) outcome {
-	msg := "network error: " + err.Error()
-	if s.origin != s.documentOrigin() {
-		ok, rerr := s.aw.await(s.e.rt.reachable.Invoke(s.url, s.credentials))
-		if s.closed {
-			return outcome{kind: closedByUser}
-		}
-		if b, _ := ok.Bool(); rerr == nil && b {
-			return outcome{kind: failed, message: "CORS check failed for " + s.origin}
-		}
+	v, perr := s.aw.await(s.e.rt.probe.Invoke(s.url, s.credentials))
+	if s.closed {
+		return outcome{kind: closedByUser}
 	}
-	return outcome{kind: lost, message: msg}
-}
-
-func (s *source) documentOrigin() string {
-	loc, err := safejs.Global().Get("location")
-	if err != nil || loc.Type() != safejs.TypeObject {
-		return s.origin // no document: nothing is cross-origin
+	switch verdict, _ := v.String(); {
+	case perr != nil:
+	case verdict == "cors":
+		return outcome{kind: failed, message: "CORS check failed for " + s.origin}
+	case verdict == "redirect":
+		return outcome{kind: failed, message: "redirected to a URL that cannot be fetched (CORS or scheme)"}
 	}
-	return stringField(loc, "origin", s.origin)
+	return outcome{kind: lost, message: "network error: " + err.Error()}
 }
 
 // stream reads the body chunk by chunk, parses and dispatches.
@@ -333,7 +315,8 @@ func (s *source) stream(read safejs.Value) outcome {
 	}
 }
 
-// flush hands the batched events to JS in one call.
+// flush hands the batched events to JS in one call, and waits until JS has
+// dispatched them (one event per microtask, see runtime.dispatch).
 func (s *source) flush() {
 	b := &s.batch
 	if b.n == 0 {
@@ -362,9 +345,7 @@ func (s *source) flush() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := rt.dispatch.Invoke(s.es, s.state, s.originJS, blobJS, s.desc, b.n); err != nil {
-		// A listener threw: report it like the browser reports listener
-		// exceptions, and go on.
+	if _, err := s.aw.await(rt.dispatch.Invoke(s.es, s.state, s.originJS, blobJS, s.desc, b.n)); err != nil {
 		rt.consoleError.Invoke("wasm-eventsource: dispatch: " + err.Error())
 	}
 }

@@ -62,6 +62,7 @@ type config struct {
 	memoryN           int
 	memorySize        int
 	startupPerRound   int
+	profiles          []string
 }
 
 func (c *config) want(s string) bool { return len(c.only) == 0 || c.only[s] }
@@ -77,8 +78,10 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of every timed scenario (the median is reported; at least 3)")
 	flag.BoolVar(&cfg.quick, "quick", false, "development: small streams, 1 round (numbers not for the report)")
 	flag.StringVar(&only, "only", "", "comma-separated subset: small,large,llm,latency,startup,memory,profile,size")
+	profiles := flag.String("profile", "small,large", "scenarios to CPU-profile ours in (small,large,llm,latency)")
 	clients := flag.String("clients", "", "comma-separated subset of the clients: "+strings.Join(clientIDs, ",")+" (development)")
 	flag.Parse()
+	cfg.profiles = strings.Split(*profiles, ",")
 	if *clients != "" {
 		var keep []string
 		for _, c := range strings.Split(*clients, ",") {
@@ -269,8 +272,8 @@ func benchMain(ctx context.Context, cfg *config) error {
 		}
 	}
 	if cfg.want("profile") {
-		for _, sc := range []string{"small", "large"} {
-			if err := b.profileRun(sc); err != nil {
+		for _, sc := range cfg.profiles {
+			if err := b.profileRun(strings.TrimSpace(sc)); err != nil {
 				b.fail(err)
 			}
 		}
@@ -682,6 +685,10 @@ func (b *bench) profileRun(sc string) error {
 		s.Scenario = fmt.Sprintf("large events (%d × %d KiB)", b.cfg.largeN, b.cfg.largeSize>>10)
 		s.Rate = float64(b.cfg.largeN*b.cfg.largeSize) / 1e6 / (res.Ms / 1000)
 		rate = fmt.Sprintf("%.1f MB/s", s.Rate)
+	default:
+		s.Scenario = sc
+		s.Rate = res.Ms
+		rate = fmt.Sprintf("%.0f ms", res.Ms)
 	}
 	s.RateText = rate
 	s.Explanation = "self = share of samples whose top frame is the function; total = share of samples with the function anywhere on the stack; every sample weighs the same"
