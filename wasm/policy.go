@@ -145,7 +145,6 @@ func isToken(s string) bool {
 	return true
 }
 
-
 // isFetchableURL reports whether a serialized URL can be streamed: http,
 // https, and (as Chromium allows) data: and blob: URLs. Other schemes fail
 // at once, as native EventSource fails them.

@@ -27,6 +27,8 @@ const bench = {
   importMs: 0, // ours: import("/dist/eventsource.mjs")
   loadMs: 0, // ours: await load()
   loadedAt: 0, // ours: performance.now() when load() resolved (ms since navigation start)
+  instantiateMs: 0, // ours: WebAssembly.instantiateStreaming (fetch + compile + instantiate)
+  instantiatedAt: 0, // ours: performance.now() when it resolved; loadedAt - instantiatedAt = Go start-up
   wasmMemoryBytes: () => (wasmMemory ? wasmMemory.buffer.byteLength : 0),
   run,
   start,
@@ -48,7 +50,10 @@ let wasmMemory = null; // ours: the Go module's exported memory
 function captureWasmMemory() {
   const wrap = (orig) =>
     async function (...args) {
+      const t0 = performance.now();
       const result = await orig.apply(WebAssembly, args);
+      bench.instantiateMs = performance.now() - t0;
+      bench.instantiatedAt = performance.now();
       const instance = result instanceof WebAssembly.Instance ? result : result.instance;
       if (instance && instance.exports.mem instanceof WebAssembly.Memory) {
         wasmMemory = instance.exports.mem;
@@ -207,7 +212,7 @@ function rawEvents(onData) {
 function run(spec) {
   return new Promise((resolve, reject) => {
     const n = spec.n;
-    const r = { count: 0, dataLen: 0, first: null, last: null, lastId: null, bytes: 0, chunks: 0, ms: 0, delays: null };
+    const r = { count: 0, dataLen: 0, first: null, last: null, lastId: null, bytes: 0, chunks: 0, ms: 0, delays: null, outOfOrder: 0 };
     if (spec.kind === "latency") r.delays = [];
     let close = null;
     let finished = false;
@@ -230,6 +235,7 @@ function run(spec) {
       const sp = data.indexOf(" ");
       r.delays.push(now - Number(data.slice(sp + 1)));
       r.count++;
+      if (Number(data.slice(0, sp)) !== r.count) r.outOfOrder++;
       r.dataLen += data.length;
       if (r.count === 1) r.first = data.slice(0, sp);
       if (r.count === n) {

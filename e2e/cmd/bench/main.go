@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command bench is `make bench`: it compares wasm-eventsource with the
 // browser's own EventSource, two npm clients and a raw fetch reader in
 // headless Chromium, and writes BENCHMARKS.md and BENCHMARKS.json.
