@@ -115,37 +115,28 @@ const runtime = {
   // Dispatches a batch of parsed events (layout: wasm/batch.go) and
   // resolves when done. Native EventSource fires each event in a task of
   // its own, so microtasks queued by a listener run before the next event;
-  // here each event after the first runs in a microtask queued after the
-  // previous event's listeners returned, which keeps that order for
-  // listeners that queue microtasks, at a fraction of a task's cost.
-  dispatch(es, s, origin, blob, desc, n) {
-    return new Promise((resolve) => {
-      const d = new Int32Array(desc.buffer, desc.byteOffset, n * 3);
-      const init = { data: "", origin, lastEventId: s.lid };
-      let off = 1; // blob[0] is a sentinel: see wasm/batch.go
-      let j = 0;
-      const step = () => {
-        if (s.rs === CLOSED || j === 3 * n) {
-          resolve();
-          return;
-        }
-        let type = "message";
-        if (d[j] >= 0) {
-          type = blob.slice(off, off += d[j]);
-        }
-        init.data = blob.slice(off, off += d[j + 1]);
-        if (d[j + 2] >= 0) {
-          init.lastEventId = s.lid = blob.slice(off, off += d[j + 2]);
-        }
-        j += 3;
-        try {
-          es.dispatchEvent(new MessageEvent(type, init));
-        } finally {
-          queueMicrotask(step);
-        }
-      };
-      step();
-    });
+  // here the loop awaits between events, which queues its continuation
+  // after the microtasks the listeners queued and so keeps that order, at a
+  // fraction of a task's cost (an await costs less than queueMicrotask).
+  // A listener that throws does not stop the loop: dispatchEvent reports
+  // the exception and returns.
+  async dispatch(es, s, origin, blob, desc, n) {
+    const d = new Int32Array(desc.buffer, desc.byteOffset, n * 3);
+    const init = { data: "", origin, lastEventId: s.lid };
+    let off = 1; // blob[0] is a sentinel: see wasm/batch.go
+    for (let j = 0; j < 3 * n; j += 3) {
+      if (s.rs === CLOSED) return;
+      let type = "message";
+      if (d[j] >= 0) {
+        type = blob.slice(off, off += d[j]);
+      }
+      init.data = blob.slice(off, off += d[j + 1]);
+      if (d[j + 2] >= 0) {
+        init.lastEventId = s.lid = blob.slice(off, off += d[j + 2]);
+      }
+      es.dispatchEvent(new MessageEvent(type, init));
+      await null;
+    }
   },
 
   // resolves in a later task (setTimeout 0 without the nesting clamp)
