@@ -1,6 +1,9 @@
 package main
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // maxBatch bounds the events of one crossing into JS, so that a burst of
 // tiny events does not build one enormous blob and table.
@@ -52,7 +55,7 @@ func (b *batch) add(typ string, data []byte, id string) {
 		b.sentID = id
 	}
 	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(typeLen))
-	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(utf16Len(string(data))))
+	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(utf16Len(unsafe.String(unsafe.SliceData(data), len(data)))))
 	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(idLen))
 	b.n++
 }

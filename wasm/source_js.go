@@ -316,7 +316,8 @@ func (s *source) stream(read safejs.Value) outcome {
 }
 
 // flush hands the batched events to JS in one call, and waits until JS has
-// dispatched them (one event per microtask, see runtime.dispatch).
+// dispatched them (one event per microtask, see runtime.dispatch); a batch
+// of one event is dispatched within the call.
 func (s *source) flush() {
 	b := &s.batch
 	if b.n == 0 {
@@ -345,7 +346,13 @@ func (s *source) flush() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := s.aw.await(rt.dispatch.Invoke(s.es, s.state, s.originJS, blobJS, s.desc, b.n)); err != nil {
+	// dispatch answers null when it dispatched the whole batch at once
+	// (one event), else a Promise of the rest.
+	p, err := rt.dispatch.Invoke(s.es, s.state, s.originJS, blobJS, s.desc, b.n)
+	if err == nil && p.Type() == safejs.TypeObject {
+		_, err = s.aw.await(p, nil)
+	}
+	if err != nil {
 		rt.consoleError.Invoke("wasm-eventsource: dispatch: " + err.Error())
 	}
 }
