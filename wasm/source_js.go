@@ -40,6 +40,7 @@ type source struct {
 	aw       *awaiter
 	chunk    []byte       // reused buffer for body chunks
 	desc     safejs.Value // reused Uint8Array for batch tables
+	descCap  int          // its length (0 before the first batch)
 	originJS safejs.Value // origin of the current response, as a JS string
 }
 
@@ -285,13 +286,10 @@ func (s *source) stream(read safejs.Value) outcome {
 		if err != nil {
 			return outcome{kind: lost, message: "connection lost: " + err.Error()}
 		}
-		if done, _ := r.Get("done"); isTrue(done) {
+		if r.Type() != safejs.TypeObject { // null: the end of the body
 			return outcome{kind: ended, message: "the stream ended"}
 		}
-		value, err := r.Get("value")
-		if err != nil {
-			return outcome{kind: lost, message: err.Error()}
-		}
+		value := r
 		n := intProp(value, "length")
 		if n > cap(s.chunk) {
 			s.chunk = make([]byte, n)
@@ -328,12 +326,13 @@ func (s *source) flush() {
 		return
 	}
 	rt := &s.e.rt
-	if size, _ := s.desc.Get("length"); s.desc.Type() != safejs.TypeObject || intOf(size) < len(b.desc) {
+	if s.descCap < len(b.desc) {
 		c := 4096
 		for c < len(b.desc) {
 			c *= 2
 		}
 		s.desc, _ = rt.uint8Array.New(c)
+		s.descCap = c
 	}
 	safejs.CopyBytesToJS(s.desc, b.desc)
 	// The blob is read by the call below and never kept by Go: lend its
@@ -371,9 +370,4 @@ func intOf(v safejs.Value) int {
 	}
 	n, _ := v.Int()
 	return n
-}
-
-func isTrue(v safejs.Value) bool {
-	b, err := v.Bool()
-	return err == nil && b
 }
