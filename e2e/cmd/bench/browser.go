@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/profiler"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/wasm-eventsource/wasm-eventsource/e2e/chromium"
 )
 
 // findChromium returns the Chromium to drive: -chromium, else the first of
@@ -49,23 +50,7 @@ func startBrowser(parent context.Context, execPath string) (*browserSession, err
 	if err != nil {
 		return nil, err
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(execPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-sandbox", true),
-		// Background tabs must not be throttled: the driver's tab is the
-		// only one, but be explicit.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(udd),
-	}
+	opts := chromium.Options(execPath, udd)
 	actx, cancelA := chromedp.NewExecAllocator(parent, opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
 	b := &browserSession{ctx: bctx, udd: udd, cancel: func() {
