@@ -6,72 +6,77 @@ import (
 )
 
 // maxBatch bounds the events of one crossing into JS, so that a burst of
-// tiny events does not build one enormous blob and table.
+// tiny events does not build one enormous text and table.
 const maxBatch = 8192
-
-// sentinel is the first byte of every blob (see batch).
-const sentinel = '.'
 
 // batch collects the events parsed from one network chunk so that they cross
 // into JS together. Crossing is the main cost in a Go/WASM page: a call into JS
 // is cheap, but every Go string turned into a JS string costs about 2 µs
-// whatever its size. So a batch becomes one string (blob) holding every text,
-// plus a table of lengths that JS uses to slice it.
+// whatever its size. So a batch crosses as one byte array (see seal): the
+// UTF-8 of every text, which JS decodes into one string, then a table of
+// lengths that JS uses to slice that string.
 //
-// The table (desc) holds three little-endian int32 per event, in UTF-16 code
-// units because that is how JS slices strings:
+// The table holds three little-endian int32 per event, in UTF-16 code units
+// because that is how JS slices strings:
 //
-//	type length  (-1: the type is "message" and is not in the blob)
+//	type length  (-1: the type is "message" and is not in the text)
 //	data length
 //	id length    (-1: same last event ID as the previous event sent)
 //
-// The blob starts with one sentinel byte, then holds, per event, the type
-// (if present), the data, the id (if present), in that order. The sentinel
-// is there because wasm_exec.js decodes Go strings with a TextDecoder that
-// strips a leading U+FEFF: without it, data that starts with U+FEFF would
-// lose it.
+// The text holds, per event, the type (if present), the data, the id (if
+// present), in that order.
 type batch struct {
-	blob   []byte
-	desc   []byte
+	text   []byte // after seal, also the padding and the table
+	table  []byte
 	n      int    // events in the batch
 	sentID string // last event ID as JS knows it (after this batch is dispatched)
 }
 
 // add appends one event, copying its data (see sse.RawEventFunc).
 func (b *batch) add(typ string, data []byte, id string) {
-	if len(b.blob) == 0 {
-		b.blob = append(b.blob, sentinel)
-	}
 	typeLen := int32(-1)
 	if typ != "message" {
 		typeLen = int32(utf16Len(typ))
-		b.blob = append(b.blob, typ...)
+		b.text = append(b.text, typ...)
 	}
-	b.blob = append(b.blob, data...)
+	b.text = append(b.text, data...)
 	idLen := int32(-1)
 	if id != b.sentID {
 		idLen = int32(utf16Len(id))
-		b.blob = append(b.blob, id...)
+		b.text = append(b.text, id...)
 		b.sentID = id
 	}
-	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(typeLen))
-	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(utf16Len(unsafe.String(unsafe.SliceData(data), len(data)))))
-	b.desc = binary.LittleEndian.AppendUint32(b.desc, uint32(idLen))
+	b.table = binary.LittleEndian.AppendUint32(b.table, uint32(typeLen))
+	b.table = binary.LittleEndian.AppendUint32(b.table, uint32(utf16Len(unsafe.String(unsafe.SliceData(data), len(data)))))
+	b.table = binary.LittleEndian.AppendUint32(b.table, uint32(idLen))
 	b.n++
+}
+
+// seal lays the batch out as it crosses into JS: the text, zero bytes up to
+// a multiple of 4 (so that JS can view the table as an Int32Array in
+// place), then the table. textLen is the length of the text. The batch
+// takes no more events until reset.
+func (b *batch) seal() (out []byte, textLen int) {
+	textLen = len(b.text)
+	for len(b.text)%4 != 0 {
+		b.text = append(b.text, 0)
+	}
+	b.text = append(b.text, b.table...)
+	return b.text, textLen
 }
 
 // reset empties the batch but keeps its memory and what JS knows of the id.
 func (b *batch) reset() {
-	b.blob = b.blob[:0]
-	b.desc = b.desc[:0]
+	b.text = b.text[:0]
+	b.table = b.table[:0]
 	b.n = 0
 	// Large bursts must not pin large buffers for the life of the connection.
 	const keep = 1 << 20
-	if cap(b.blob) > keep {
-		b.blob = nil
+	if cap(b.text) > keep {
+		b.text = nil
 	}
-	if cap(b.desc) > keep {
-		b.desc = nil
+	if cap(b.table) > keep {
+		b.table = nil
 	}
 }
 

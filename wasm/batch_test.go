@@ -8,14 +8,17 @@ import (
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
 
-// unbatch is what jsglue's dispatch does, in Go: slice the blob by the table.
+// unbatch is what jsglue's dispatch does, in Go: decode the text, slice it
+// by the table.
 func unbatch(b *batch, prevID string) []sse.Event {
-	if b.blob[0] != sentinel {
-		panic("blob without sentinel")
+	out, textLen := b.seal()
+	units := utf16.Encode([]rune(string(out[:textLen])))
+	table := out[(textLen+3)&^3:]
+	if len(table) != 12*b.n {
+		panic("table of the wrong size")
 	}
-	units := utf16.Encode([]rune(string(b.blob)))
-	var out []sse.Event
-	off := 1
+	var events []sse.Event
+	off := 0
 	take := func(n int) string {
 		s := string(utf16.Decode(units[off : off+n]))
 		off += n
@@ -23,7 +26,7 @@ func unbatch(b *batch, prevID string) []sse.Event {
 	}
 	id := prevID
 	for i := 0; i < b.n; i++ {
-		f := func(k int) int { return int(int32(binary.LittleEndian.Uint32(b.desc[4*(3*i+k):]))) }
+		f := func(k int) int { return int(int32(binary.LittleEndian.Uint32(table[4*(3*i+k):]))) }
 		ev := sse.Event{Type: "message"}
 		if n := f(0); n >= 0 {
 			ev.Type = take(n)
@@ -33,9 +36,9 @@ func unbatch(b *batch, prevID string) []sse.Event {
 			id = take(n)
 		}
 		ev.LastEventID = id
-		out = append(out, ev)
+		events = append(events, ev)
 	}
-	return out
+	return events
 }
 
 func TestBatchRoundTrip(t *testing.T) {
@@ -66,7 +69,7 @@ func TestBatchRoundTrip(t *testing.T) {
 	}
 	b.reset()
 	b.add("message", []byte("x"), "\uFEFF")
-	if n := int32(binary.LittleEndian.Uint32(b.desc[8:])); n != -1 {
+	if n := int32(binary.LittleEndian.Uint32(b.table[8:])); n != -1 {
 		t.Errorf("unchanged id sent again (len %d)", n)
 	}
 }

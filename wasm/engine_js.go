@@ -22,8 +22,13 @@ type jsRuntime struct {
 	open, error, end, dispatch, task safejs.Value
 	connect, probe, consoleError     safejs.Value
 	uint8Array                       safejs.Value
-	connecting, closed               int
 }
+
+// The readyState values the engine hands to runtime.error.
+const (
+	readyConnecting = 0
+	readyClosed     = 2
+)
 
 func newRuntime(rt safejs.Value) (jsRuntime, error) {
 	var r jsRuntime
@@ -47,7 +52,6 @@ func newRuntime(rt safejs.Value) (jsRuntime, error) {
 		}
 		*f.to = v
 	}
-	r.connecting, r.closed = 0, 2
 	return r, nil
 }
 

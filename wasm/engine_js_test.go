@@ -363,6 +363,33 @@ func TestUnicodeCrossesIntact(t *testing.T) {
 	es.Call("close")
 }
 
+// Chunks larger than the engine's starting chunk buffer (minChunk) must
+// arrive whole, also after smaller ones, and so must a batch larger than
+// the first JS buffer it crosses in.
+func TestChunksLargerThanTheBuffer(t *testing.T) {
+	e := setup(t)
+	big := strings.Repeat("x", 3*minChunk)
+	e.plan(response{chunks: []string{
+		"data: small\n\n",
+		"data: " + big + "\n\n",
+		"data: " + big[:minChunk-len("data: \n\n")] + "\n\n", // exactly minChunk bytes
+		"data: " + big + "y\n\ndata: z\n\n",
+	}, hold: true})
+	es := e.open("http://127.0.0.1:1/s", nil)
+	trace := record(e, es)
+	got := e.waitTrace(trace, 6)
+	want := []string{"", "small", big, big[:minChunk-len("data: \n\n")], big + "y", "z"}
+	for i, w := range want {
+		if i == 0 {
+			continue // open
+		}
+		if d, _ := got[i]["data"].(string); d != w {
+			t.Errorf("event %d: %d bytes of data, want %d", i, len(d), len(w))
+		}
+	}
+	es.Call("close")
+}
+
 func TestUnsupportedSchemeFailsAsync(t *testing.T) {
 	e := setup(t)
 	es := e.open("ftp://127.0.0.1/x", nil)

@@ -3,7 +3,6 @@ package main
 import (
 	"strconv"
 	"time"
-	"unsafe"
 
 	"github.com/hack-pad/safejs"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
@@ -39,13 +38,13 @@ type source struct {
 
 	aw       *awaiter
 	chunk    []byte       // reused buffer for body chunks
-	desc     safejs.Value // reused Uint8Array for batch tables
-	descCap  int          // its length (0 before the first batch)
+	out      safejs.Value // reused Uint8Array that batches cross in
+	outCap   int          // its length (0 before the first batch)
 	originJS safejs.Value // origin of the current response, as a JS string
 }
 
 func newSource(e *engine, id int, args []safejs.Value) *source {
-	s := &source{e: e, id: id, es: arg(args, 0), state: arg(args, 1), abort: safejs.Undefined(), desc: safejs.Undefined()}
+	s := &source{e: e, id: id, es: arg(args, 0), state: arg(args, 1), abort: safejs.Undefined(), out: safejs.Undefined()}
 	s.woken = make(chan struct{}, 1)
 	s.url, _ = arg(args, 2).String()
 	s.origin = originOf(s.url)
@@ -157,7 +156,7 @@ func (s *source) run() {
 				return
 			}
 		}
-		s.e.rt.error.Invoke(s.es, s.state, s.e.rt.connecting, 0, o.message)
+		s.e.rt.error.Invoke(s.es, s.state, readyConnecting, 0, o.message)
 		if s.closed || !s.wait() {
 			return
 		}
@@ -187,7 +186,7 @@ func (s *source) wake() {
 // fail dispatches the final error event (readyState CLOSED).
 func (s *source) fail(status int, message string) {
 	s.abortRequest()
-	s.e.rt.error.Invoke(s.es, s.state, s.e.rt.closed, status, message)
+	s.e.rt.error.Invoke(s.es, s.state, readyClosed, status, message)
 	s.closed = true
 }
 
@@ -289,13 +288,8 @@ func (s *source) stream(read safejs.Value) outcome {
 		if r.Type() != safejs.TypeObject { // null: the end of the body
 			return outcome{kind: ended, message: "the stream ended"}
 		}
-		value := r
-		n := intProp(value, "length")
-		if n > cap(s.chunk) {
-			s.chunk = make([]byte, n)
-		}
-		chunk := s.chunk[:n]
-		if _, err := safejs.CopyBytesToGo(chunk, value); err != nil {
+		chunk, err := s.copyChunk(r)
+		if err != nil {
 			return outcome{kind: lost, message: err.Error()}
 		}
 		perr := s.parser.FeedRaw(chunk, emit)
@@ -313,6 +307,28 @@ func (s *source) stream(read safejs.Value) outcome {
 	}
 }
 
+// minChunk is the size of the chunk buffer to start with. Chromium's body
+// chunks are seldom larger than 64 KiB, so a buffer of that size takes
+// nearly all of them without asking JS for their length first.
+const minChunk = 64 << 10
+
+// copyChunk copies a body chunk (a Uint8Array) into the reused chunk buffer.
+// It asks JS for the chunk's length only when the buffer was too small.
+func (s *source) copyChunk(v safejs.Value) ([]byte, error) {
+	if cap(s.chunk) < minChunk {
+		s.chunk = make([]byte, minChunk)
+	}
+	n, err := safejs.CopyBytesToGo(s.chunk[:cap(s.chunk)], v)
+	if err != nil || n < cap(s.chunk) {
+		return s.chunk[:n], err
+	}
+	if size := intProp(v, "length"); size > n {
+		s.chunk = make([]byte, size)
+		n, err = safejs.CopyBytesToGo(s.chunk, v)
+	}
+	return s.chunk[:n], err
+}
+
 // flush hands the batched events to JS in one call, and waits until JS has
 // dispatched them (one event per microtask, see runtime.dispatch); a batch
 // of one event is dispatched within the call.
@@ -326,28 +342,21 @@ func (s *source) flush() {
 		return
 	}
 	rt := &s.e.rt
-	if s.descCap < len(b.desc) {
+	out, textLen := b.seal()
+	if s.outCap < len(out) {
 		c := 4096
-		for c < len(b.desc) {
+		for c < len(out) {
 			c *= 2
 		}
-		s.desc, _ = rt.uint8Array.New(c)
-		s.descCap = c
+		s.out, _ = rt.uint8Array.New(c)
+		s.outCap = c
 	}
-	safejs.CopyBytesToJS(s.desc, b.desc)
-	// The blob is read by the call below and never kept by Go: lend its
-	// bytes instead of copying them into a string first.
-	var blob string
-	if len(b.blob) > 0 {
-		blob = unsafe.String(&b.blob[0], len(b.blob))
-	}
-	blobJS, err := safejs.ValueOf(blob)
-	if err != nil {
+	if _, err := safejs.CopyBytesToJS(s.out, out); err != nil {
 		panic(err)
 	}
 	// dispatch answers null when it dispatched the whole batch at once
 	// (one event), else a Promise of the rest.
-	p, err := rt.dispatch.Invoke(s.es, s.state, s.originJS, blobJS, s.desc, b.n)
+	p, err := rt.dispatch.Invoke(s.es, s.state, s.originJS, s.out, textLen, b.n)
 	if err == nil && p.Type() == safejs.TypeObject {
 		_, err = s.aw.await(p, nil)
 	}
