@@ -10,9 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
@@ -85,9 +85,9 @@ func jsonError(w http.ResponseWriter, code int, msg string) {
 	w.Write(append(b, '\n'))
 }
 
-// intParam reads the integer query parameter name, def when absent, and
-// checks min <= v <= max.
-func intParam(q url.Values, name string, def, min, max int) (int, error) {
+// IntParam reads the integer query parameter name of q: def when absent,
+// else its value, which must be a decimal integer with min <= v <= max.
+func IntParam(q url.Values, name string, def, min, max int) (int, error) {
 	s, ok := q[name]
 	if !ok {
 		return def, nil
@@ -131,7 +131,7 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusUnauthorized, "missing or invalid bearer token")
 		return
 	}
-	delay, err := intParam(r.URL.Query(), "delay", 30, 0, 10_000)
+	delay, err := IntParam(r.URL.Query(), "delay", 30, 0, 10_000)
 	if err != nil {
 		jsonError(w, http.StatusBadRequest, err.Error())
 		return
@@ -147,9 +147,9 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	setStreamHeaders(w.Header())
-	sw := s.newStream(w)
-	if err := sw.Send([]byte(":ok\n\n")); err != nil {
+	SetStreamHeaders(w.Header())
+	sw := NewStream(w, s.opts.WriteTimeout)
+	if err := sw.SendString(StreamOpening); err != nil {
 		return
 	}
 	ctx := r.Context()
@@ -158,19 +158,30 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		if i > 0 && !s.sleep(ctx, time.Duration(delay)*time.Millisecond) {
 			return
 		}
-		data, err := marshalNoEscape(struct {
-			Delta string `json:"delta"`
-		}{d})
-		if err != nil {
-			return
-		}
-		buf, _ = sse.AppendMessage(buf[:0], sse.Message{Data: data})
-		if err := sw.Send(buf); err != nil {
+		if err := sw.Send(AppendChatDelta(buf[:0], d)); err != nil {
 			return
 		}
 	}
-	buf, _ = sse.AppendMessage(buf[:0], sse.Message{Type: "done", Data: "[DONE]"})
-	_ = sw.Send(buf)
+	_ = sw.Send(AppendChatDone(buf[:0]))
+}
+
+// AppendChatDelta appends the event /api/chat sends for one delta,
+// `data: {"delta":"<delta>"}` and a blank line, the delta encoded as a JSON
+// string without HTML escaping ("<", ">" and "&" are sent as they are).
+func AppendChatDelta(dst []byte, delta string) []byte {
+	b := bytes.NewBuffer(append(dst, `data: {"delta":`...))
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(delta) // cannot fail: invalid UTF-8 is encoded as U+FFFD
+	dst = b.Bytes()
+	dst = dst[:len(dst)-1] // Encode's newline
+	return append(dst, "}\n\n"...)
+}
+
+// AppendChatDone appends the event that ends an /api/chat stream:
+// "event: done\ndata: [DONE]\n\n".
+func AppendChatDone(dst []byte) []byte {
+	return append(dst, "event: done\ndata: [DONE]\n\n"...)
 }
 
 // validToken checks an Authorization header value against the accepted
@@ -184,9 +195,10 @@ func (s *Server) validToken(auth string) bool {
 	if token == "" {
 		return false
 	}
+	tok := []byte(token)
 	valid := false
-	for _, t := range append([]string{DemoToken}, s.opts.Tokens...) {
-		if subtle.ConstantTimeCompare([]byte(token), []byte(t)) == 1 {
+	for _, t := range s.tokens {
+		if subtle.ConstantTimeCompare(tok, t) == 1 {
 			valid = true
 		}
 	}
@@ -233,22 +245,37 @@ func marshalNoEscape(v any) (string, error) {
 // bulkAlphabet is what /api/stream payloads are made of.
 const bulkAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-// BulkPayload returns the payload (data) of event i of /api/stream?size=size:
-// size bytes of bulkAlphabet repeated, starting at offset i mod 62, so every
-// run produces the same bytes.
+// BulkMaxSize is the largest payload size /api/stream (and BulkPayload)
+// supports.
+const BulkMaxSize = 1 << 20
+
+// bulkPattern is the string BulkPayload slices, built on first use: long
+// enough for BulkMaxSize bytes at any offset.
+var bulkPattern = sync.OnceValue(func() string {
+	return strings.Repeat(bulkAlphabet, BulkMaxSize/len(bulkAlphabet)+2)
+})
+
+// BulkPayload returns the payload (data) of event i (i >= 0) of
+// /api/stream?size=size: size bytes (at most BulkMaxSize) of bulkAlphabet
+// repeated, starting at offset i mod 62, so every run produces the same
+// bytes. It shares memory with every other payload: it does not allocate.
 func BulkPayload(i, size int) string {
-	return bulkPayload(bulkPattern(size), i, size)
-}
-
-func bulkPayload(pattern string, i, size int) string {
 	off := i % len(bulkAlphabet)
-	return pattern[off : off+size]
+	return bulkPattern()[off : off+size]
 }
 
-// bulkPattern is the string bulkPayload slices: long enough for size bytes
-// at any offset.
-func bulkPattern(size int) string {
-	return strings.Repeat(bulkAlphabet, size/len(bulkAlphabet)+2)
+// AppendBulkEvent appends event i of /api/stream?size=size:
+// "id: <i>\ndata: <BulkPayload(i, size)>\n\n" ("data:" without the space
+// when size is 0, as sse.AppendMessage writes an empty data line).
+func AppendBulkEvent(dst []byte, i, size int) []byte {
+	dst = append(dst, "id: "...)
+	dst = strconv.AppendInt(dst, int64(i), 10)
+	if size == 0 {
+		return append(dst, "\ndata:\n\n"...)
+	}
+	dst = append(dst, "\ndata: "...)
+	dst = append(dst, BulkPayload(i, size)...)
+	return append(dst, "\n\n"...)
 }
 
 // serveBulk is /api/stream?n=N&size=B&flush=each|end, for benchmarks.
@@ -261,10 +288,10 @@ func bulkPattern(size int) string {
 // L+1, and answers 204 (which stops an EventSource) when L >= N.
 func (s *Server) serveBulk(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	n, err := intParam(q, "n", 1000, 0, 10_000_000)
+	n, err := IntParam(q, "n", 1000, 0, 10_000_000)
 	var size int
 	if err == nil {
-		size, err = intParam(q, "size", 100, 0, 1<<20)
+		size, err = IntParam(q, "size", 100, 0, BulkMaxSize)
 	}
 	flush := q.Get("flush")
 	if err == nil && flush != "" && flush != "each" && flush != "end" {
@@ -283,29 +310,26 @@ func (s *Server) serveBulk(w http.ResponseWriter, r *http.Request) {
 		first = int(id) + 1
 	}
 
-	setStreamHeaders(w.Header())
-	sw := s.newStream(w)
-	if err := sw.Send([]byte(":ok\n\n")); err != nil {
+	SetStreamHeaders(w.Header())
+	sw := NewStream(w, s.opts.WriteTimeout)
+	if err := sw.SendString(StreamOpening); err != nil {
 		return
 	}
-	var out io.Writer = sw
 	var bw *bufio.Writer
 	if flush == "end" {
 		bw = bufio.NewWriterSize(sw, 32<<10)
-		out = bw
 	}
-	pattern := bulkPattern(size)
 	ctx := r.Context()
 	var buf []byte
 	for i := first; i <= n; i++ {
-		buf, _ = sse.AppendMessage(buf[:0], sse.Message{ID: strconv.Itoa(i), Data: bulkPayload(pattern, i, size)})
-		if _, err := out.Write(buf); err != nil {
-			return
+		buf = AppendBulkEvent(buf[:0], i, size)
+		if bw != nil {
+			_, err = bw.Write(buf)
+		} else {
+			err = sw.Send(buf)
 		}
-		if bw == nil {
-			if err := sw.Flush(); err != nil {
-				return
-			}
+		if err != nil {
+			return
 		}
 		if i&1023 == 0 && !s.sleep(ctx, 0) {
 			return
@@ -331,13 +355,8 @@ func (s *Server) serveBulk(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	headers := make(map[string]string, len(r.Header))
-	keys := make([]string, 0, len(r.Header))
-	for k := range r.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		headers[strings.ToLower(k)] = strings.Join(r.Header[k], ", ")
+	for k, v := range r.Header { // encoding/json sorts the keys
+		headers[strings.ToLower(k)] = strings.Join(v, ", ")
 	}
 	data, err := marshalNoEscape(struct {
 		Method  string            `json:"method"`
@@ -350,10 +369,9 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	setStreamHeaders(w.Header())
-	sw := s.newStream(w)
-	buf, _ := sse.AppendMessage([]byte(":ok\n\n"), sse.Message{Data: data})
-	_ = sw.Send(buf)
+	SetStreamHeaders(w.Header())
+	buf, _ := sse.AppendMessage([]byte(StreamOpening), sse.Message{Data: data})
+	_ = NewStream(w, s.opts.WriteTimeout).Send(buf)
 }
 
 // serveOrigins is /api/origins: {"url": URL(), "other": OtherURL()}, so

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
 
 func TestClockLiveAndReplay(t *testing.T) {
@@ -356,5 +358,35 @@ func TestStatic(t *testing.T) {
 	bare := start(t, Options{})
 	if resp := do(t, c, "GET", bare.URL()+"/index.html", "", nil); resp.StatusCode != 404 {
 		t.Errorf("no static dirs: %d", resp.StatusCode)
+	}
+}
+
+// The shared encoders write exactly what sse.AppendMessage wrote before
+// them (the wire formats the bench and the tests rely on).
+func TestEventEncoders(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{0, 1, 61, 62, 63, 100, 256 << 10, BulkMaxSize} {
+		for _, i := range []int{0, 1, 61, 62, 1000, 1234567} {
+			want, _ := sse.AppendMessage([]byte("x"), sse.Message{ID: strconv.Itoa(i), Data: strings.Repeat(bulkAlphabet, size/62+2)[i%62:][:size]})
+			if got := AppendBulkEvent([]byte("x"), i, size); string(got) != string(want) {
+				t.Fatalf("AppendBulkEvent(%d, %d) = %.60q, want %.60q", i, size, got, want)
+			}
+		}
+	}
+	for _, d := range []string{"", " word", ` "quoted"`, ` back\slash`, "\n", " <b>&amp;</b>", " 漢字 😀", "\u2028", "\xff"} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(map[string]string{"delta": d}); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := sse.AppendMessage([]byte("x"), sse.Message{Data: strings.TrimSuffix(b.String(), "\n")})
+		if got := AppendChatDelta([]byte("x"), d); string(got) != string(want) {
+			t.Errorf("AppendChatDelta(%q) = %q, want %q", d, got, want)
+		}
+	}
+	want, _ := sse.AppendMessage([]byte("x"), sse.Message{Type: "done", Data: "[DONE]"})
+	if got := AppendChatDone([]byte("x")); string(got) != string(want) {
+		t.Errorf("AppendChatDone = %q, want %q", got, want)
 	}
 }

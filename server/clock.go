@@ -26,10 +26,11 @@ const (
 	clockIdleStop    = time.Minute // a channel without subscribers stops ticking after this
 )
 
-// clockEvent is one tick: id is its sequence number (1, 2, ...).
+// clockEvent is one tick: id is its sequence number (1, 2, ...), msg the
+// event as sent, encoded once by the ticker for every subscriber.
 type clockEvent struct {
-	id   uint64
-	data string
+	id  uint64
+	msg []byte
 }
 
 // history is a ring buffer of the last len(buf) events of a channel, whose
@@ -187,7 +188,9 @@ func (cl *clock) run() {
 			return
 		case now := <-t.C:
 			cl.mu.Lock()
-			cl.hist.add(clockEvent{id: cl.hist.last + 1, data: now.UTC().Format(time.RFC3339Nano)})
+			id := cl.hist.last + 1
+			msg, _ := sse.AppendMessage(nil, sse.Message{ID: strconv.FormatUint(id, 10), Data: now.UTC().Format(time.RFC3339Nano)})
+			cl.hist.add(clockEvent{id: id, msg: msg})
 			for wake := range cl.subs {
 				select {
 				case wake <- struct{}{}:
@@ -204,6 +207,13 @@ func (cl *clock) run() {
 			}
 		}
 	}
+}
+
+// latest is the id of the newest event (0: none yet).
+func (cl *clock) latest() uint64 {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.hist.last
 }
 
 // next returns the events after cursor, or ok=false with the newest id when
@@ -237,7 +247,7 @@ func parseClockParams(q url.Values, heartbeat time.Duration) (p clockParams, err
 		{"retry", &p.retry, -1, 0, 1 << 30},
 		{"heartbeat", &hb, int(heartbeat / time.Millisecond), 10, 3_600_000},
 	} {
-		if *f.dst, err = intParam(q, f.name, f.def, f.min, f.max); err != nil {
+		if *f.dst, err = IntParam(q, f.name, f.def, f.min, f.max); err != nil {
 			return p, err
 		}
 	}
@@ -282,9 +292,9 @@ func (s *Server) serveClock(w http.ResponseWriter, r *http.Request) {
 	wake := cl.subscribe()
 	defer cl.unsubscribe(wake)
 
-	setStreamHeaders(w.Header())
-	sw := s.newStream(w)
-	buf := []byte(":ok\n\n")
+	SetStreamHeaders(w.Header())
+	sw := NewStream(w, s.opts.WriteTimeout)
+	buf := []byte(StreamOpening)
 	if p.retry >= 0 {
 		buf = append(sse.AppendRetry(buf, int64(p.retry)), '\n')
 	}
@@ -292,7 +302,7 @@ func (s *Server) serveClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	_, cursor, _, _ := cl.next(0) // live: start after the newest event
+	cursor := cl.latest() // live: start after the newest event
 	valid := true
 	if raw, has := r.Header["Last-Event-Id"]; has {
 		cursor, valid = ParseEventID(raw[0])
@@ -302,16 +312,20 @@ func (s *Server) serveClock(w http.ResponseWriter, r *http.Request) {
 
 // clockLoop sends everything after cursor, then waits for ticks. When valid
 // is false (a Last-Event-ID this server did not issue), it starts with a
-// reset.
-func (s *Server) clockLoop(ctx context.Context, sw *streamWriter, cl *clock, wake chan struct{}, cursor uint64, valid bool, asked string, p clockParams) {
+// reset. asked is the Last-Event-ID as received, which a first reset
+// reports.
+func (s *Server) clockLoop(ctx context.Context, sw *Stream, cl *clock, wake chan struct{}, cursor uint64, valid bool, asked string, p clockParams) {
 	sent := 0
 	hb := time.NewTimer(p.heartbeat)
 	defer hb.Stop()
 	var buf []byte
-	for {
+	for first := true; ; first = false {
 		evs, last, oldest, ok := cl.next(cursor)
 		buf = buf[:0]
 		if !ok || !valid {
+			if !first {
+				asked = strconv.FormatUint(cursor, 10) // a later reset is about our own cursor
+			}
 			valid = true
 			data, _ := json.Marshal(struct {
 				LastEventID string `json:"lastEventId"`
@@ -326,11 +340,10 @@ func (s *Server) clockLoop(ctx context.Context, sw *streamWriter, cl *clock, wak
 			if p.n > 0 && sent >= p.n {
 				break
 			}
-			buf, _ = sse.AppendMessage(buf, sse.Message{ID: strconv.FormatUint(e.id, 10), Data: e.data})
+			buf = append(buf, e.msg...)
 			cursor = e.id
 			sent++
 		}
-		asked = strconv.FormatUint(cursor, 10) // a later reset is about our own cursor
 		if len(buf) > 0 {
 			if err := sw.Send(buf); err != nil {
 				return

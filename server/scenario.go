@@ -60,9 +60,27 @@ type Scenario struct {
 	Conns []Conn
 }
 
+// Observation.Index of requests that no Conn of their own answered.
+const (
+	// IndexPreflight marks a CORS preflight: an OPTIONS request with
+	// Access-Control-Request-Method, answered for the Conn the next request
+	// gets, without consuming it.
+	IndexPreflight = -1
+	// IndexProbe marks a HEAD request (the client's probe after a rejected
+	// fetch): answered with the head of the Conn that last answered its URL,
+	// consuming nothing.
+	IndexProbe = -2
+)
+
+// IsPreflight reports whether o is a CORS preflight.
+func (o Observation) IsPreflight() bool { return o.Index == IndexPreflight }
+
+// IsProbe reports whether o is a HEAD probe.
+func (o Observation) IsProbe() bool { return o.Index == IndexProbe }
+
 // Observation is what the server saw on one request of a scenario.
 type Observation struct {
-	Index                       int // which Conn answered it; -1 for a preflight, -2 for a HEAD probe (answered like the last real request, consuming nothing), len(Conns) or more past the end
+	Index                       int // which Conn answered it; IndexPreflight, IndexProbe, or len(Conns) or more past the end
 	Method                      string
 	Path                        string // path and query
 	Accept                      string

@@ -36,7 +36,7 @@ func (s *Server) Handle(id string, sc Scenario) string {
 }
 
 // Observations returns copies of what scenario id has seen, in arrival
-// order, preflights included (Index -1). It is nil for an unknown id.
+// order, preflights included (Index IndexPreflight). It is nil for an unknown id.
 func (s *Server) Observations(id string) []Observation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -126,9 +126,9 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 	ob.Index = index
 	switch {
 	case preflight:
-		ob.Index = -1
+		ob.Index = IndexPreflight
 	case probe:
-		ob.Index = -2
+		ob.Index = IndexProbe
 	}
 	st.obs = append(st.obs, ob)
 	close(st.changed)
@@ -158,20 +158,16 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if probe {
-		s.serveHead(w, r, conn)
-		return
-	}
-	s.serveConn(w, r, conn)
-}
-
-// serveHead answers a HEAD with the status and headers of c, no body.
-func (s *Server) serveHead(w http.ResponseWriter, r *http.Request, c *Conn) {
-	if c.NoResponse {
+	if conn.NoResponse {
 		s.abort(w, malformedResponse)
 		return
 	}
-	s.writeHead(w, r, c)
+	if probe {
+		// The status and headers of the Conn, no body.
+		s.writeHead(w, r, conn)
+		return
+	}
+	s.serveConn(w, r, conn)
 }
 
 // lastCORS is the CORS of Conns[index], or of the last Conn past the end.
@@ -226,14 +222,10 @@ func setCORS(h http.Header, c *CORS, origin string) {
 	}
 }
 
-// serveConn plays one Conn: headers flushed at once, each chunk after its
-// delay and flushed, then the ending.
+// serveConn plays one Conn (not a NoResponse one): headers flushed at
+// once, each chunk after its delay and flushed, then the ending.
 func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, c *Conn) {
-	if c.NoResponse {
-		s.abort(w, malformedResponse)
-		return
-	}
-	sw := s.newStream(w)
+	sw := NewStream(w, s.opts.WriteTimeout)
 	s.writeHead(w, r, c)
 	if err := sw.Flush(); err != nil {
 		return
@@ -243,7 +235,7 @@ func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, c *Conn) {
 		if !s.sleep(ctx, ch.Delay) {
 			return
 		}
-		if err := sw.Send([]byte(ch.Data)); err != nil {
+		if err := sw.SendString(ch.Data); err != nil {
 			return
 		}
 	}
@@ -257,7 +249,7 @@ func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, c *Conn) {
 
 // hold keeps a response open until the client or the server goes away,
 // sending ":\n" every heartbeat when heartbeat > 0.
-func (s *Server) hold(ctx context.Context, sw *streamWriter, heartbeat time.Duration) {
+func (s *Server) hold(ctx context.Context, sw *Stream, heartbeat time.Duration) {
 	var tick <-chan time.Time
 	if heartbeat > 0 {
 		t := time.NewTicker(heartbeat)
@@ -271,7 +263,7 @@ func (s *Server) hold(ctx context.Context, sw *streamWriter, heartbeat time.Dura
 		case <-s.closing:
 			return
 		case <-tick:
-			if err := sw.Send([]byte(":\n")); err != nil {
+			if err := sw.SendString(":\n"); err != nil {
 				return
 			}
 		}
@@ -315,7 +307,7 @@ func (s *Server) abort(w http.ResponseWriter, last string) {
 // writeHead writes the status and headers of c.
 func (s *Server) writeHead(w http.ResponseWriter, r *http.Request, c *Conn) {
 	h := w.Header()
-	setStreamHeaders(h)
+	SetStreamHeaders(h)
 	if c.CORS != nil {
 		setCORS(h, c.CORS, r.Header.Get("Origin"))
 	}

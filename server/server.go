@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -61,7 +62,8 @@ type Options struct {
 	// own errors. It is called from handler goroutines until Close returns.
 	Logf func(format string, args ...any)
 
-	// Tokens are bearer tokens /api/chat accepts besides DemoToken.
+	// Tokens are bearer tokens /api/chat accepts besides DemoToken. They
+	// are read once, by New.
 	Tokens []string
 
 	// Addr and OtherAddr are the listen addresses of Start's primary and
@@ -101,6 +103,7 @@ type Server struct {
 	active    sync.WaitGroup // handlers and clock tickers; Add only under mu while !closed
 	scenarios map[string]*scenarioState
 	origins   map[string]bool
+	tokens    [][]byte // bearer tokens /api/chat accepts: DemoToken and Options.Tokens
 
 	clocks clocks
 
@@ -134,6 +137,10 @@ func New(opts Options) *Server {
 		origins:   make(map[string]bool),
 	}
 	s.clocks.init(s)
+	s.tokens = append(s.tokens, []byte(DemoToken))
+	for _, t := range opts.Tokens {
+		s.tokens = append(s.tokens, []byte(t))
+	}
 	for _, o := range opts.AllowOrigins {
 		s.origins[o] = true
 	}
@@ -313,6 +320,17 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// WriteString passes strings through to net/http's WriteString, so that
+// Stream.SendString does not copy them.
+func (w *statusWriter) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.WriteString(w.ResponseWriter, s)
 	w.n += int64(n)
 	return n, err
 }

@@ -182,6 +182,16 @@ async function rawRead(req, onChunk, signal) {
   }
 }
 
+// rawCounter returns the raw reader's onChunk: it adds the chunk to r.bytes
+// and r.chunks, then calls then(chunk) when given.
+function rawCounter(r, then) {
+  return (chunk) => {
+    r.bytes += chunk.byteLength;
+    r.chunks++;
+    if (then) then(chunk);
+  };
+}
+
 // rawEvents turns raw chunks into the data of each event for the latency
 // run, the only one where the raw reader must look at what it reads.
 function rawEvents(onData) {
@@ -248,42 +258,23 @@ function run(spec) {
     if (client === "raw") {
       const ac = new AbortController();
       close = () => ac.abort();
-      const onChunk =
-        spec.kind === "latency"
-          ? ((split) => (chunk) => {
-              r.bytes += chunk.byteLength;
-              r.chunks++;
-              split(chunk);
-            })(rawEvents(latency))
-          : (chunk) => {
-              r.bytes += chunk.byteLength;
-              r.chunks++;
-            };
+      const onChunk = rawCounter(r, spec.kind === "latency" ? rawEvents(latency) : null);
       rawRead(spec.req, onChunk, ac.signal).then(finish, (e) => fail(String(e)));
       return;
     }
     let onMessage;
     if (spec.kind === "latency") {
       onMessage = (data) => latency(data, performance.timeOrigin + performance.now());
-    } else if (spec.json) {
+    } else {
+      // What is counted: the data, or its delta for JSON (LLM tokens).
+      const value = spec.json ? (data) => JSON.parse(data).delta : (data) => data;
       onMessage = (data, id) => {
-        const d = JSON.parse(data).delta;
+        const d = value(data);
         r.count++;
         r.dataLen += d.length;
         if (r.count === 1) r.first = d;
         if (r.count === n) {
           r.last = d;
-          r.lastId = id;
-          finish();
-        }
-      };
-    } else {
-      onMessage = (data, id) => {
-        r.count++;
-        r.dataLen += data.length;
-        if (r.count === 1) r.first = data;
-        if (r.count === n) {
-          r.last = data;
           r.lastId = id;
           finish();
         }
@@ -316,11 +307,9 @@ function start(spec) {
     close = () => ac.abort();
     rawRead(
       spec.req,
-      (chunk) => {
-        r.bytes += chunk.byteLength;
-        r.chunks++;
+      rawCounter(r, () => {
         bench.progress = r.bytes;
-      },
+      }),
       ac.signal,
     ).catch((e) => {
       if (!ac.signal.aborted) fail(String(e));

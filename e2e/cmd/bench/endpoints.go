@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -32,9 +31,11 @@ import (
 // that tries fails its run instead of being measured twice.
 
 const (
-	llmToken     = "bench-secret-token"
-	llmPrompt    = "Benchmark me: stream the tokens as fast as you can."
-	writeTimeout = 60 * time.Second
+	llmToken  = "bench-secret-token"
+	llmPrompt = "Benchmark me: stream the tokens as fast as you can."
+	// writeTimeout bounds every write of every endpoint, the server
+	// package's (through server.Options) and ours.
+	writeTimeout = server.DefaultWriteTimeout
 )
 
 // llmWords are the deltas of the LLM stream, cycled: ASCII words, non-ASCII
@@ -105,48 +106,19 @@ func (a *benchAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stream is a response body with a fresh write deadline per write.
-type stream struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func startStream(w http.ResponseWriter) *stream {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	return &stream{w: w, rc: http.NewResponseController(w)}
-}
-
-func (s *stream) Write(p []byte) (int, error) {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return s.w.Write(p)
-}
-
-func (s *stream) Flush() error {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return s.rc.Flush()
-}
-
-func (s *stream) send(p []byte) error {
-	if _, err := s.Write(p); err != nil {
-		return err
+// startStream sets the event stream headers, sends the opening comment
+// and returns the stream, or nil when the client is already gone.
+func startStream(w http.ResponseWriter) *server.Stream {
+	server.SetStreamHeaders(w.Header())
+	s := server.NewStream(w, writeTimeout)
+	if s.SendString(server.StreamOpening) != nil {
+		return nil
 	}
-	return s.Flush()
+	return s
 }
 
-func queryInt(r *http.Request, name string, def int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s: want a non-negative integer, got %q", name, v)
-	}
-	return n, nil
-}
+// maxCount bounds the n query parameters of the endpoints.
+const maxCount = 100_000_000
 
 // serveLLM: POST with "Authorization: Bearer <llmToken>" and
 // {"prompt": llmPrompt, "max_tokens": N}; or GET ?n=N&token=<llmToken>
@@ -175,12 +147,13 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 		}
 		n = req.MaxTokens
 	case http.MethodGet:
-		if r.URL.Query().Get("token") != llmToken {
+		q := r.URL.Query()
+		if q.Get("token") != llmToken {
 			http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 			return
 		}
 		var err error
-		if n, err = queryInt(r, "n", 0); err != nil || n == 0 {
+		if n, err = server.IntParam(q, "n", 0, 1, maxCount); err != nil || n == 0 {
 			http.Error(w, "n: want a positive integer", http.StatusBadRequest)
 			return
 		}
@@ -189,43 +162,34 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := startStream(w)
-	if s.send([]byte(":ok\n\n")) != nil {
+	if s == nil {
 		return
 	}
 	var buf []byte
 	for i := 0; i < n; i++ {
-		buf = appendLLMEvent(buf[:0], i)
-		if s.send(buf) != nil {
+		if s.Send(server.AppendChatDelta(buf[:0], llmDelta(i))) != nil {
 			return
 		}
 	}
-	buf, _ = sse.AppendMessage(buf[:0], sse.Message{Type: "done", Data: "[DONE]"})
-	_ = s.send(buf)
-}
-
-func appendLLMEvent(dst []byte, i int) []byte {
-	data, _ := json.Marshal(struct {
-		Delta string `json:"delta"`
-	}{llmDelta(i)})
-	dst, _ = sse.AppendMessage(dst, sse.Message{Data: string(data)})
-	return dst
+	_ = s.Send(server.AppendChatDone(buf[:0]))
 }
 
 // serveLatency: ?n=N&every=MS: ":ok", then every MS milliseconds one event
 // "data: <i> <send time, ms since the epoch, 3 decimals>", flushed; the time
 // is taken right before the write.
 func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
-	n, err := queryInt(r, "n", 1000)
+	q := r.URL.Query()
+	n, err := server.IntParam(q, "n", 1000, 0, maxCount)
 	every := 5
 	if err == nil {
-		every, err = queryInt(r, "every", 5)
+		every, err = server.IntParam(q, "every", 5, 1, 60_000)
 	}
-	if err != nil || every == 0 {
-		http.Error(w, "bad n or every", http.StatusBadRequest)
+	if err != nil {
+		http.Error(w, "bad n or every: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	s := startStream(w)
-	if s.send([]byte(":ok\n\n")) != nil {
+	if s == nil {
 		return
 	}
 	t := time.NewTicker(time.Duration(every) * time.Millisecond)
@@ -240,7 +204,7 @@ func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		data := strconv.Itoa(i) + " " + strconv.FormatFloat(float64(now.UnixNano())/1e6, 'f', 3, 64)
 		buf, _ = sse.AppendMessage(buf[:0], sse.Message{Data: data})
-		if s.send(buf) != nil {
+		if s.Send(buf) != nil {
 			return
 		}
 	}
@@ -251,30 +215,31 @@ func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
 // it goes; after event Ki it flushes, reports Ki on the gate and waits for
 // the driver to release it.
 func (a *benchAPI) serveMillion(w http.ResponseWriter, r *http.Request) {
-	n, err := queryInt(r, "n", 1000000)
+	q := r.URL.Query()
+	n, err := server.IntParam(q, "n", 1000000, 0, maxCount)
 	size := 32
 	if err == nil {
-		size, err = queryInt(r, "size", 32)
+		size, err = server.IntParam(q, "size", 32, 0, server.BulkMaxSize)
 	}
-	g := a.gate(r.URL.Query().Get("gate"))
+	g := a.gate(q.Get("gate"))
 	if err != nil || g == nil {
 		http.Error(w, "bad n, size or gate", http.StatusBadRequest)
 		return
 	}
 	pauses := map[int]bool{}
-	for _, p := range strings.Split(r.URL.Query().Get("pause"), ",") {
+	for _, p := range strings.Split(q.Get("pause"), ",") {
 		if k, err := strconv.Atoi(p); err == nil {
 			pauses[k] = true
 		}
 	}
 	s := startStream(w)
-	if s.send([]byte(":ok\n\n")) != nil {
+	if s == nil {
 		return
 	}
 	bw := bufio.NewWriterSize(s, 32<<10)
 	var buf []byte
 	for i := 1; i <= n; i++ {
-		buf, _ = sse.AppendMessage(buf[:0], sse.Message{ID: strconv.Itoa(i), Data: server.BulkPayload(i, size)})
+		buf = server.AppendBulkEvent(buf[:0], i, size)
 		if _, err := bw.Write(buf); err != nil {
 			return
 		}
@@ -307,7 +272,14 @@ type expect struct {
 	wireBytes int    // body bytes, for the raw reader; 0 when not checked
 }
 
-func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
 
 // expectBulk is what /api/stream?n=N&size=B (and /benchapi/million) send;
 // prefix[k] is the body length up to and including event k, for the
@@ -319,10 +291,10 @@ func expectBulk(n, size int, checkpoints ...int) (expect, map[int]int) {
 		want[k] = true
 	}
 	prefix := map[int]int{}
-	wire := len(":ok\n\n")
+	wire := len(server.StreamOpening)
 	var buf []byte
 	for i := 1; i <= n; i++ {
-		buf, _ = sse.AppendMessage(buf[:0], sse.Message{ID: strconv.Itoa(i), Data: server.BulkPayload(i, size)})
+		buf = server.AppendBulkEvent(buf[:0], i, size)
 		wire += len(buf)
 		if want[i] {
 			prefix[i] = wire
@@ -334,14 +306,13 @@ func expectBulk(n, size int, checkpoints ...int) (expect, map[int]int) {
 
 func expectLLM(n int) expect {
 	e := expect{n: n, first: llmDelta(0), last: llmDelta(n - 1)}
-	wire := len(":ok\n\n")
+	wire := len(server.StreamOpening)
 	var buf []byte
 	for i := 0; i < n; i++ {
 		e.dataLen += utf16Len(llmDelta(i))
-		buf = appendLLMEvent(buf[:0], i)
+		buf = server.AppendChatDelta(buf[:0], llmDelta(i))
 		wire += len(buf)
 	}
-	buf, _ = sse.AppendMessage(buf[:0], sse.Message{Type: "done", Data: "[DONE]"})
-	e.wireBytes = wire + len(buf)
+	e.wireBytes = wire + len(server.AppendChatDone(buf[:0]))
 	return e
 }

@@ -53,6 +53,11 @@ type profileSummary struct {
 	RawProfile  string            `json:"raw_profile"`
 }
 
+// isWasm reports whether a call frame's URL is the wasm module's.
+func isWasm(url string) bool {
+	return strings.HasPrefix(url, "wasm://") || strings.HasSuffix(url, ".wasm")
+}
+
 func category(f string, url string) string {
 	switch {
 	case f == "(idle)":
@@ -63,7 +68,7 @@ func category(f string, url string) string {
 		return "browser internals (program)"
 	case f == "(root)":
 		return "root"
-	case strings.HasPrefix(url, "wasm://") || strings.HasSuffix(url, ".wasm"):
+	case isWasm(url):
 		return "Go/wasm engine"
 	case strings.HasSuffix(url, "/eventsource.mjs"):
 		return "JS glue (eventsource.mjs)"
@@ -107,7 +112,7 @@ func frameKey(n *profiler.ProfileNode) (name, where, cat string) {
 	switch {
 	case cf.URL == "":
 		where = ""
-	case strings.HasPrefix(cf.URL, "wasm://") || strings.HasSuffix(cf.URL, ".wasm"):
+	case isWasm(cf.URL):
 		where = "wasm"
 	default:
 		u := cf.URL
@@ -126,10 +131,17 @@ func summarizeProfile(p *profiler.Profile, top int) profileSummary {
 	if p == nil || len(p.Samples) == 0 {
 		return s
 	}
-	nodes := map[int64]*profiler.ProfileNode{}
+	// Every node's frame, worked out once.
+	type key struct{ name, where string }
+	type frame struct {
+		key key
+		cat string
+	}
+	frames := map[int64]frame{}
 	parent := map[int64]int64{}
 	for _, n := range p.Nodes {
-		nodes[n.ID] = n
+		name, where, cat := frameKey(n)
+		frames[n.ID] = frame{key{name, where}, cat}
 		for _, c := range n.Children {
 			parent[c] = n.ID
 		}
@@ -139,40 +151,32 @@ func summarizeProfile(p *profiler.Profile, top int) profileSummary {
 	// on a busy machine, stand for tens of milliseconds.)
 	sum := (p.EndTime - p.StartTime) / 1000
 	each := sum / float64(len(p.Samples))
-	dur := make([]float64, len(p.Samples))
-	for i := range dur {
-		dur[i] = each
-	}
 	s.Samples = len(p.Samples)
 	s.ProfiledMs = sum
 
-	type key struct{ name, where string }
 	self := map[key]float64{}
 	total := map[key]float64{}
 	cats := map[key]string{}
 	catMs := map[string]float64{}
-	for i, id := range p.Samples {
-		n := nodes[id]
-		if n == nil {
+	seen := map[key]bool{}
+	for _, id := range p.Samples {
+		f, ok := frames[id]
+		if !ok {
 			continue
 		}
-		name, where, cat := frameKey(n)
-		k := key{name, where}
-		self[k] += dur[i]
-		cats[k] = cat
-		catMs[cat] += dur[i]
-		seen := map[key]bool{}
+		self[f.key] += each
+		cats[f.key] = f.cat
+		catMs[f.cat] += each
+		clear(seen)
 		for cur, ok := id, true; ok; cur, ok = parent[cur] {
-			cn := nodes[cur]
-			if cn == nil {
+			cf, known := frames[cur]
+			if !known {
 				break
 			}
-			nm, wh, ct := frameKey(cn)
-			ck := key{nm, wh}
-			if !seen[ck] {
-				seen[ck] = true
-				total[ck] += dur[i]
-				cats[ck] = ct
+			if !seen[cf.key] {
+				seen[cf.key] = true
+				total[cf.key] += each
+				cats[cf.key] = cf.cat
 			}
 		}
 	}
@@ -182,11 +186,11 @@ func summarizeProfile(p *profiler.Profile, top int) profileSummary {
 	lineTicks := map[key]int64{}
 	lineFn := map[key]string{}
 	for _, n := range p.Nodes {
-		cf := n.CallFrame
-		if cf.URL == "" || strings.HasSuffix(cf.URL, ".wasm") {
+		if url := n.CallFrame.URL; url == "" || isWasm(url) {
 			continue
 		}
-		name, where, _ := frameKey(n)
+		f := frames[n.ID]
+		name, where := f.key.name, f.key.where
 		file, _, _ := strings.Cut(where, ":")
 		for _, t := range n.PositionTicks {
 			k := key{file, fmt.Sprint(t.Line)}

@@ -186,12 +186,7 @@ func (b *bench) report(m machine) *report {
 		}
 		r.Metrics = append(r.Metrics, d)
 	}
-	st := b.startup
-	for k, v := range map[string][]float64{
-		"cold_load": st.ColdLoadMs, "cold_import": st.ColdImportMs, "cold_navigation_to_class": st.ColdTotalMs,
-		"warm_load": st.WarmLoadMs, "warm_import": st.WarmImportMs, "warm_navigation_to_class": st.WarmTotalMs,
-		"cold_instantiate": st.ColdInstMs, "cold_go_start": st.ColdGoMs, "warm_instantiate": st.WarmInstMs, "warm_go_start": st.WarmGoMs,
-	} {
+	for k, v := range b.startup {
 		if len(v) > 0 {
 			r.Startup[k] = newStat(v)
 		}
@@ -227,37 +222,31 @@ func boolp(b bool) *bool { return &b }
 // the first bursts stays.
 const flatSlack = 1 << 20
 
+// versus is a target comparing ours' median of metric id with other's:
+// got formats the two, met decides; no data leaves Got and Met unset.
+func (r *report) versus(t target, id, other string, got func(ours, o float64) string, met func(ours, o float64) bool) target {
+	ours, ok1 := r.median(id, "ours")
+	o, ok2 := r.median(id, other)
+	if ok1 && ok2 {
+		t.Got = got(ours, o)
+		t.Met = boolp(met(ours, o))
+	}
+	return t
+}
+
 func (r *report) targets() []target {
-	var ts []target
-	{
-		t := target{Name: "small events ≥ 1.2× eventsource 5.x", Want: "ours events/s ≥ 1.2 × eventsource 5.x"}
-		ours, ok1 := r.median("small_events_per_s", "ours")
-		es5, ok2 := r.median("small_events_per_s", "eventsource5")
-		if ok1 && ok2 {
-			t.Got = fmt.Sprintf("%.2f× (%s vs %s events/s)", ours/es5, thousands(int(ours)), thousands(int(es5)))
-			t.Met = boolp(ours >= 1.2*es5)
-		}
-		ts = append(ts, t)
-	}
-	{
-		t := target{Name: "large events ≥ 0.8× raw reader MB/s", Want: "ours MB/s ≥ 0.8 × raw fetch reader"}
-		ours, ok1 := r.median("large_mb_per_s", "ours")
-		raw, ok2 := r.median("large_mb_per_s", "raw")
-		if ok1 && ok2 {
-			t.Got = fmt.Sprintf("%.2f× (%.1f vs %.1f MB/s)", ours/raw, ours, raw)
-			t.Met = boolp(ours >= 0.8*raw)
-		}
-		ts = append(ts, t)
-	}
-	{
-		t := target{Name: "latency p99 within 1 ms of native", Want: "ours p99 ≤ native p99 + 1 ms"}
-		ours, ok1 := r.median("latency_p99_ms", "ours")
-		nat, ok2 := r.median("latency_p99_ms", "native")
-		if ok1 && ok2 {
-			t.Got = fmt.Sprintf("%+.2f ms (%.2f vs %.2f ms)", ours-nat, ours, nat)
-			t.Met = boolp(ours <= nat+1)
-		}
-		ts = append(ts, t)
+	ts := []target{
+		r.versus(target{Name: "small events ≥ 1.2× eventsource 5.x", Want: "ours events/s ≥ 1.2 × eventsource 5.x"}, "small_events_per_s", "eventsource5",
+			func(ours, es5 float64) string {
+				return fmt.Sprintf("%.2f× (%s vs %s events/s)", ours/es5, thousands(int(ours)), thousands(int(es5)))
+			},
+			func(ours, es5 float64) bool { return ours >= 1.2*es5 }),
+		r.versus(target{Name: "large events ≥ 0.8× raw reader MB/s", Want: "ours MB/s ≥ 0.8 × raw fetch reader"}, "large_mb_per_s", "raw",
+			func(ours, raw float64) string { return fmt.Sprintf("%.2f× (%.1f vs %.1f MB/s)", ours/raw, ours, raw) },
+			func(ours, raw float64) bool { return ours >= 0.8*raw }),
+		r.versus(target{Name: "latency p99 within 1 ms of native", Want: "ours p99 ≤ native p99 + 1 ms"}, "latency_p99_ms", "native",
+			func(ours, nat float64) string { return fmt.Sprintf("%+.2f ms (%.2f vs %.2f ms)", ours-nat, ours, nat) },
+			func(ours, nat float64) bool { return ours <= nat+1 }),
 	}
 	{
 		t := target{Name: "load() cold < 250 ms", Want: "median cold load() < 250 ms"}
@@ -442,8 +431,7 @@ func (r *report) markdown() string {
 		p("`load()` = from calling `load()` to the resolved class (fetch of wasm_exec.js and eventsource.wasm, streaming compile, Go start-up); within it, `instantiate` = `WebAssembly.instantiateStreaming` (fetch + compile + instantiate of eventsource.wasm) and `Go start` = from there to the class (Go runtime start-up and `main` until the engine is handed over). `import` = `import(\"/dist/eventsource.mjs\")` before `load()`; navigation to class = from navigation start to the class. ")
 		p("**Cold**: a new browser context (new renderer process, empty HTTP cache) with the cache disabled through CDP `Network.setCacheDisabled`. **Warm**: the same tab with the cache on, after one priming navigation (HTTP cache and V8's wasm code cache may serve).\n\n")
 		p("| | median | range | rounds |\n|---|---:|---|---|\n")
-		for _, k := range []string{"cold_load", "cold_instantiate", "cold_go_start", "cold_import", "cold_navigation_to_class",
-			"warm_load", "warm_instantiate", "warm_go_start", "warm_import", "warm_navigation_to_class"} {
+		for _, k := range startupKeys {
 			if s := r.Startup[k]; s != nil {
 				p("| %s (ms) | %s | %s – %s | %s |\n", strings.ReplaceAll(k, "_", " "), figure(s.Median), figure(s.Min), figure(s.Max), joinFloats(s.Rounds, "%.0f"))
 			}
