@@ -143,7 +143,7 @@ func runScenario(t *testing.T, sc *scenario) {
 		go func() { defer wg.Done(); ours = runSpec(sc.name, "ours", sc.spec, lists, sc.gc) }()
 		wg.Wait()
 		var timing []string
-		diffs, timing = compareRuns(sc, native, ours, len(lists))
+		diffs, timing = compareRuns(sc, native, ours)
 		if len(diffs) == 0 && len(timing) > 0 && attempt < timingAttempts && native.err == nil && ours.err == nil {
 			note := fmt.Sprintf("attempt %d differed only in timing (run again): %s", attempt, strings.Join(timing, "; "))
 			t.Log(note)
@@ -157,22 +157,10 @@ func runScenario(t *testing.T, sc *scenario) {
 	// The run itself: tabs, exceptions, Go deaths, time-outs.
 	var broken []string
 	for _, r := range []*run{native, ours} {
-		if sc.thrown > 0 {
-			// The listener's own exceptions are reported as uncaught, as
-			// they must be: count them, keep the rest.
-			var rest []string
-			n := 0
-			for _, f := range r.fatal {
-				if strings.Contains(f, thrownMarker) {
-					n++
-				} else {
-					rest = append(rest, f)
-				}
-			}
-			r.fatal = rest
-			if n != sc.thrown {
-				broken = append(broken, fmt.Sprintf("%s: %d uncaught listener exceptions reported, want %d", r.impl, n, sc.thrown))
-			}
+		// The listener's own exceptions are reported as uncaught, as they
+		// must be: the tab counts them apart from the fatal ones.
+		if r.thrown != sc.thrown {
+			broken = append(broken, fmt.Sprintf("%s: %d uncaught listener exceptions reported, want %d", r.impl, r.thrown, sc.thrown))
 		}
 		if r.err != nil {
 			broken = append(broken, fmt.Sprintf("%s: %v", r.impl, r.err))
@@ -180,7 +168,7 @@ func runScenario(t *testing.T, sc *scenario) {
 		for _, f := range r.fatal {
 			broken = append(broken, fmt.Sprintf("%s: %s", r.impl, f))
 		}
-		if r.err == nil && r.trace.TimedOut {
+		if r.err == nil && r.trace.timedOut() {
 			broken = append(broken, fmt.Sprintf("%s: the trace timed out after %d ms (an expected event never came)", r.impl, r.trace.Elapsed))
 		}
 	}
@@ -206,7 +194,7 @@ func runScenario(t *testing.T, sc *scenario) {
 		diff = probeDiff
 	}
 	switch {
-	case len(broken) > 0 && (native.err != nil || ours.err != nil || len(native.fatal) > 0 || len(ours.fatal) > 0 || native.trace.TimedOut):
+	case len(broken) > 0 && (native.err != nil || ours.err != nil || len(native.fatal) > 0 || len(ours.fatal) > 0 || native.trace.timedOut()):
 		// Exceptions and dead tabs are failures whatever else happened; a
 		// native time-out is a broken scenario.
 		res.outcome = resError
@@ -233,10 +221,10 @@ func runScenario(t *testing.T, sc *scenario) {
 		t.Logf("documented difference: %s", diff.reason)
 	}
 	if os.Getenv("E2E_TRACES") != "" {
-		t.Logf("%s\n%s", res.outcome, describeRuns(native, ours, len(lists)))
+		t.Logf("%s\n%s", res.outcome, describeRuns(native, ours))
 	}
 	if res.outcome != resEqual && res.outcome != resDocumented {
-		t.Errorf("%s:\n%s\n%s", res.outcome, strings.Join(res.diffs, "\n"), describeRuns(native, ours, len(lists)))
+		t.Errorf("%s:\n%s\n%s", res.outcome, strings.Join(res.diffs, "\n"), describeRuns(native, ours))
 	}
 }
 
@@ -249,7 +237,7 @@ const timingAttempts = 3
 
 // compareRuns lists every difference between the two runs that the suite
 // cares about: timing separately, since only timing is run again.
-func compareRuns(sc *scenario, native, ours *run, nlists int) (diffs, timing []string) {
+func compareRuns(sc *scenario, native, ours *run) (diffs, timing []string) {
 	if native.err != nil || ours.err != nil {
 		return nil, nil
 	}
@@ -280,7 +268,7 @@ func compareRuns(sc *scenario, native, ours *run, nlists int) (diffs, timing []s
 		}
 	}
 	if !sc.noObs {
-		for k := 0; k < nlists; k++ {
+		for k := range max(len(native.obs), len(ours.obs)) {
 			if a, b := native.obsLines(k), ours.obsLines(k); !slices.Equal(a, b) {
 				diffs = append(diffs, fmt.Sprintf("requests on @S%d@ differ:\n%s", k, sideBySide(a, b)))
 			} else {
@@ -396,53 +384,57 @@ func clip(s string) string {
 }
 
 // describeRuns prints both runs in full, for a failure message.
-func describeRuns(native, ours *run, nlists int) string {
+func describeRuns(native, ours *run) string {
+	return native.describe() + ours.describe()
+}
+
+// describe prints the run in full: the constructors and checks of its
+// sources, every entry, what the server saw and the page's console.
+func (r *run) describe() string {
 	var sb strings.Builder
-	for _, r := range []*run{native, ours} {
-		fmt.Fprintf(&sb, "--- %s", r.impl)
-		if r.err != nil {
-			fmt.Fprintf(&sb, " (failed: %v)\n", r.err)
-			fmt.Fprintf(&sb, "--- %s console:\n%s\n", r.impl, r.console)
-			continue
-		}
-		fmt.Fprintf(&sb, " (ended by %s after %d ms)\n", r.trace.Reason, r.trace.Elapsed)
-		for i, st := range r.trace.Sources {
-			fmt.Fprintf(&sb, "\tsource %d: constructor %s", i, ctorLine(st.Ctor))
-			if st.Ctor.Message != "" {
-				fmt.Fprintf(&sb, ": %s", st.Ctor.Message)
-			}
-			sb.WriteString("\n")
-			for _, checks := range []map[string]json.RawMessage{st.Checks, st.ChecksEnd} {
-				var keys []string
-				for k := range checks {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					fmt.Fprintf(&sb, "\t  %s = %s\n", k, clip(canon(checks[k])))
-				}
-			}
-		}
-		for _, e := range r.trace.Entries {
-			extra := ""
-			if e.Status != nil || e.Message != nil {
-				st, msg := 0, ""
-				if e.Status != nil {
-					st = *e.Status
-				}
-				if e.Message != nil {
-					msg = *e.Message
-				}
-				extra = fmt.Sprintf("  [status=%d message=%q]", st, msg)
-			}
-			fmt.Fprintf(&sb, "\t%5d ms  src%d  %s%s\n", e.T, e.Src, clip(e.line()), extra)
-		}
-		for k := 0; k < nlists && k < len(r.obs); k++ {
-			for _, o := range r.obs[k] {
-				fmt.Fprintf(&sb, "\t@S%d@ %s  %s\n", k, o.At.Format("15:04:05.000"), obsLine(o))
-			}
-		}
+	fmt.Fprintf(&sb, "--- %s", r.impl)
+	if r.err != nil {
+		fmt.Fprintf(&sb, " (failed: %v)\n", r.err)
 		fmt.Fprintf(&sb, "--- %s console:\n%s\n", r.impl, r.console)
+		return sb.String()
 	}
+	fmt.Fprintf(&sb, " (ended by %s after %d ms)\n", r.trace.Reason, r.trace.Elapsed)
+	for i, st := range r.trace.Sources {
+		fmt.Fprintf(&sb, "\tsource %d: constructor %s", i, ctorLine(st.Ctor))
+		if st.Ctor.Message != "" {
+			fmt.Fprintf(&sb, ": %s", st.Ctor.Message)
+		}
+		sb.WriteString("\n")
+		for _, checks := range []map[string]json.RawMessage{st.Checks, st.ChecksEnd} {
+			var keys []string
+			for k := range checks {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(&sb, "\t  %s = %s\n", k, clip(canon(checks[k])))
+			}
+		}
+	}
+	for _, e := range r.trace.Entries {
+		extra := ""
+		if e.Status != nil || e.Message != nil {
+			st, msg := 0, ""
+			if e.Status != nil {
+				st = *e.Status
+			}
+			if e.Message != nil {
+				msg = *e.Message
+			}
+			extra = fmt.Sprintf("  [status=%d message=%q]", st, msg)
+		}
+		fmt.Fprintf(&sb, "\t%5d ms  src%d  %s%s\n", e.T, e.Src, clip(e.line()), extra)
+	}
+	for k, list := range r.obs {
+		for _, o := range list {
+			fmt.Fprintf(&sb, "\t@S%d@ %s  %s\n", k, o.At.Format("15:04:05.000"), obsLine(o))
+		}
+	}
+	fmt.Fprintf(&sb, "--- %s console:\n%s\n", r.impl, r.console)
 	return sb.String()
 }

@@ -20,13 +20,17 @@
 //     panics.
 //
 // Run it with `make e2e`, or `go test ./e2e/` after `make build`. It needs
-// dist/ and Chromium at /usr/bin/chromium (or $E2E_CHROMIUM); it fails,
-// never skips, when either is missing. E2E_TRACES=1 with -v logs both traces
-// of every scenario.
+// dist/ and Chromium: $E2E_CHROMIUM, else the first of chromium,
+// chromium-browser, google-chrome and google-chrome-stable on PATH (see
+// package e2e/chromium, which the bench shares); it fails, never skips,
+// when either is missing. E2E_TRACES=1 with -v logs both traces of every
+// scenario.
 //
 // Every test fails on an uncaught exception in its page or on console text
 // of a dead Go program (panic:, fatal error:, exit code:, ...), and prints
-// the page's console when it fails. Opening a tab costs 1-2 s on a small
+// the page's console when it fails. The exceptions a scenario's listeners
+// throw on purpose (the "throw" action) are counted apart and compared with
+// the number the scenario expects. Opening a tab costs 1-2 s on a small
 // machine, so the conformance scenarios share a pool of runner tabs (each in
 // its own browser context) and each scenario gets a tab to itself while it
 // runs; a tab that saw anything wrong is closed, never reused. The other

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,12 +252,12 @@ func runOursSpec(t *testing.T, lists [][]server.Conn, sp spec) *run {
 		t.Fatal(r.err)
 	}
 	tt.checkFatal(t)
-	if r.trace.TimedOut {
-		t.Fatalf("the trace timed out:\n%s", describeRun(r))
+	if r.trace.timedOut() {
+		t.Fatalf("the trace timed out:\n%s", r.describe())
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("ours:\n%s", describeRun(r))
+			t.Logf("the run:\n%s", r.describe())
 		}
 	})
 	return r
@@ -276,26 +275,6 @@ func oursTab(t *testing.T) *tab {
 	return tt
 }
 
-func describeRun(r *run) string {
-	var sb strings.Builder
-	for _, e := range r.trace.Entries {
-		fmt.Fprintf(&sb, "\t%5d ms  %s", e.T, clip(e.line()))
-		if e.Status != nil {
-			fmt.Fprintf(&sb, "  status=%d", *e.Status)
-		}
-		if e.Message != nil {
-			fmt.Fprintf(&sb, "  message=%q", *e.Message)
-		}
-		sb.WriteString("\n")
-	}
-	for k := range r.obs {
-		for _, l := range r.obsLines(k) {
-			fmt.Fprintf(&sb, "\t@S%d@ %s\n", k, l)
-		}
-	}
-	return sb.String()
-}
-
 // requests returns what the server saw on list k, preflights and HEAD
 // probes left out.
 func (r *run) requests(k int) []server.Observation {
@@ -304,7 +283,7 @@ func (r *run) requests(k int) []server.Observation {
 		return nil
 	}
 	for _, o := range r.obs[k] {
-		if o.Index >= 0 && o.Method != "HEAD" {
+		if !o.IsPreflight() && !o.IsProbe() {
 			out = append(out, o)
 		}
 	}

@@ -237,7 +237,7 @@ var probeDiff = &docDiff{
 		for k := range o.obs {
 			var rest []string
 			for _, ob := range o.obs[k] {
-				if ob.Index != -2 {
+				if !ob.IsProbe() {
 					rest = append(rest, obsLine(ob))
 				}
 			}
@@ -268,7 +268,7 @@ func preflightDiff(allowed bool) *docDiff {
 			var pre []string
 			var rest []string
 			for _, ob := range o.obs[0] {
-				if ob.Index < 0 {
+				if ob.IsPreflight() {
 					pre = append(pre, ob.AccessControlRequestHeaders)
 					continue
 				}
@@ -294,7 +294,7 @@ func preflightDiff(allowed bool) *docDiff {
 		}
 		pre := 0
 		for _, ob := range o.obs[0] {
-			if ob.Index < 0 && ob.AccessControlRequestHeaders == "last-event-id" {
+			if ob.IsPreflight() && ob.AccessControlRequestHeaders == "last-event-id" {
 				pre++
 			}
 		}
@@ -399,7 +399,7 @@ func requestScenarios() []*scenario {
 		sc.diff = preflightDiff(true)
 		sc.checklist = func(n *run) string {
 			for _, o := range n.obs[0] {
-				if o.Index < 0 {
+				if o.IsPreflight() {
 					return ""
 				}
 			}

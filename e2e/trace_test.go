@@ -36,7 +36,6 @@ type spec struct {
 type source struct {
 	URL           string            `json:"url,omitempty"`
 	URLExpr       string            `json:"urlExpr,omitempty"`
-	Init          any               `json:"init,omitempty"`
 	InitExpr      string            `json:"initExpr,omitempty"`
 	Ctor          string            `json:"ctor,omitempty"`
 	Listen        []string          `json:"listen,omitempty"`
@@ -66,11 +65,13 @@ type action struct {
 type trace struct {
 	Entries  []entry       `json:"entries"`
 	Sources  []sourceTrace `json:"sources"`
-	TimedOut bool          `json:"timedOut"`
-	Reason   string        `json:"reason"`
+	Reason   string        `json:"reason"` // what ended it: "closed", "events", "ms" or "timeout"
 	Elapsed  int           `json:"elapsed"`
 	InWorker bool          `json:"inWorker"`
 }
+
+// timedOut reports whether the trace gave up after its timeoutMs.
+func (tr *trace) timedOut() bool { return tr.Reason == "timeout" }
 
 type sourceTrace struct {
 	Ctor      ctorOutcome                `json:"ctor"`
@@ -178,11 +179,11 @@ func (e entry) brief() string {
 // run is one class's run of a scenario.
 type run struct {
 	impl    string
-	ids     []string // server scenario ids, one per connection list
 	trace   trace
 	obs     [][]server.Observation // per connection list
 	err     error                  // the run itself failed (tab, timeout)
 	fatal   []string               // uncaught exceptions, Go deaths
+	thrown  int                    // uncaught exceptions of the "throw" action (see thrownMarker)
 	console string                 // what the page logged during the run
 }
 
@@ -248,12 +249,13 @@ func runSpec(name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
 func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
 	r := &run{impl: impl}
 	base := idUnsafe.ReplaceAllString(name, ".")
+	ids := make([]string, len(lists)) // server scenario ids, one per connection list
 	for i := range lists {
-		r.ids = append(r.ids, fmt.Sprintf("%s~%s~%d", base, impl, i))
+		ids[i] = fmt.Sprintf("%s~%s~%d", base, impl, i)
 	}
-	repl := placeholders(r.ids)
+	repl := placeholders(ids)
 	for i, conns := range lists {
-		env.srv.Handle(r.ids[i], server.Scenario{Conns: withConns(conns, repl)})
+		env.srv.Handle(ids[i], server.Scenario{Conns: withConns(conns, repl)})
 	}
 	raw, err := json.Marshal(sp)
 	if err != nil {
@@ -268,19 +270,16 @@ func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]server.Conn, gc bo
 		var err error
 		tt, err = pool.get()
 		if err != nil {
-			if tt != nil {
-				r.console = tt.consoleText()
-			}
+			r.console = tt.consoleText()
 			pool.put(tt, false)
 			r.err = err
 			return r
 		}
 		release = pool.put
 	}
+	// The page gives up after timeoutMs (8 s when unset): leave it 15 s
+	// more to answer.
 	timeout := time.Duration(sp.TimeoutMs)*time.Millisecond + 15*time.Second
-	if sp.TimeoutMs == 0 {
-		timeout = 25 * time.Second
-	}
 	stopGC := make(chan struct{})
 	gcDone := make(chan struct{})
 	go func() {
@@ -297,24 +296,25 @@ func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]server.Conn, gc bo
 			}
 		}
 	}()
-	tr, err := evalIn[trace](tt, "runTrace("+specJSON+")", timeout)
+	out, err := evalIn[json.RawMessage](tt, "runTrace("+specJSON+")", timeout)
 	close(stopGC)
 	<-gcDone
+	// Decoded with concrete ids and origins normalised back to placeholders.
+	norm := normalizer(ids)
+	if err == nil {
+		if err = json.Unmarshal([]byte(norm.Replace(string(out))), &r.trace); err != nil {
+			err = fmt.Errorf("%s tab: decoding the trace %.200s: %w", impl, out, err)
+		}
+	}
 	r.fatal = tt.fatals()
+	r.thrown = tt.console.Expected()
 	r.console = tt.consoleText()
-	release(tt, err == nil && !tr.TimedOut)
+	release(tt, err == nil && !r.trace.timedOut())
 	if err != nil {
 		r.err = err
 		return r
 	}
-	// Normalise the trace: concrete ids and origins back to placeholders.
-	raw, _ = json.Marshal(tr)
-	norm := normalizer(r.ids)
-	if err := json.Unmarshal([]byte(norm.Replace(string(raw))), &r.trace); err != nil {
-		r.err = err
-		return r
-	}
-	for _, id := range r.ids {
+	for _, id := range ids {
 		obs := env.srv.Observations(id)
 		for i := range obs {
 			o := &obs[i]
@@ -348,13 +348,12 @@ func (r *run) briefs(src int) []string {
 	return out
 }
 
-// obsLines renders what the server saw on connection list k.
-// probes counts the HEAD probes (Index -2) the server saw from this run.
+// probes counts the HEAD probes the server saw from this run.
 func (r *run) probes() int {
 	n := 0
 	for _, list := range r.obs {
 		for _, o := range list {
-			if o.Index == -2 {
+			if o.IsProbe() {
 				n++
 			}
 		}
@@ -362,6 +361,7 @@ func (r *run) probes() int {
 	return n
 }
 
+// obsLines renders what the server saw on connection list k.
 func (r *run) obsLines(k int) []string {
 	var out []string
 	if k >= len(r.obs) {
@@ -374,10 +374,10 @@ func (r *run) obsLines(k int) []string {
 }
 
 func obsLine(o server.Observation) string {
-	if o.Index == -2 {
+	if o.IsProbe() {
 		return fmt.Sprintf("HEAD probe %s origin=%s", o.Path, o.Origin)
 	}
-	if o.Index < 0 {
+	if o.IsPreflight() {
 		return fmt.Sprintf("preflight %s acrh=%q origin=%s", o.Path, o.AccessControlRequestHeaders, o.Origin)
 	}
 	lei := "absent"
@@ -407,7 +407,7 @@ func (r *run) requestGaps(k int) []time.Duration {
 		return nil
 	}
 	for _, o := range r.obs[k] {
-		if o.Index < 0 || o.Method == "HEAD" {
+		if o.IsPreflight() || o.IsProbe() {
 			continue
 		}
 		if !last.IsZero() {

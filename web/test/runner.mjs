@@ -3,9 +3,8 @@
 //
 // globalThis.runnerState is "loading", then "ready" or "error: <reason>".
 
-import { runTrace, describe } from "./trace.mjs";
+import { runTrace, describe, loadClass } from "./trace.mjs";
 
-const NativeEventSource = globalThis.EventSource;
 const impl = location.hash.slice(1) || "native";
 let ES = null;
 
@@ -41,20 +40,12 @@ function runInWorker(spec) {
       w.terminate();
       reject(new Error(`worker error: ${e.message}`));
     };
-    w.postMessage({ impl, spec: { ...spec, inWorker: false } });
+    w.postMessage({ impl, spec });
   });
 }
 
 try {
-  if (impl === "native") {
-    ES = NativeEventSource;
-  } else if (impl === "ours") {
-    const { load } = await import("/dist/eventsource.mjs");
-    ES = await load();
-    if (ES === NativeEventSource) throw new Error("load() returned the native class");
-  } else {
-    throw new Error(`unknown implementation ${JSON.stringify(impl)}`);
-  }
+  ES = await loadClass(impl);
   globalThis.runnerState = "ready";
 } catch (err) {
   globalThis.runnerState = `error: ${err?.stack ?? err}`;

@@ -14,8 +14,8 @@
  * spec: {
  *   sources: [{            // one or more EventSource objects, built in order
  *     url, urlExpr,        // the url argument: a string, or a JS expression
- *     init, initExpr,      // the init argument: JSON, or a JS expression
- *     ctor,                // "new" (default), "urlOnly" (new ES(url)), "noargs" (new ES()), "call" (ES(url))
+ *     initExpr,            // the init argument, a JS expression (none when absent)
+ *     ctor,                // "new" (default), "noargs" (new ES()), "call" (ES(url))
  *     listen: [types],     // addEventListener for "open", "message", "error" and these
  *     handlers: [types],   // also set es.on<type> (after the listeners)
  *     handlersFirst,       // set the handlers before adding the listeners
@@ -31,14 +31,18 @@
  *   }],
  *   stopAfter: {events, ms},   // end the whole trace
  *   settleMs,                  // once every source is CLOSED, wait this long for stray events
- *   timeoutMs,                 // give up (trace.timedOut = true)
+ *   timeoutMs,                 // give up (trace.reason = "timeout")
  * }
+ *
+ * The trace: {entries, sources, reason, elapsed}, reason being what ended
+ * it: "closed" (every source CLOSED, then settled), "events", "ms" (the
+ * spec's stopAfter) or "timeout".
  */
 export async function runTrace(spec, ES) {
   const settleMs = spec.settleMs ?? 300;
   const timeoutMs = spec.timeoutMs ?? 8000;
   const stopAfter = spec.stopAfter ?? {};
-  const trace = { entries: [], sources: [], timedOut: false, reason: "" };
+  const trace = { entries: [], sources: [], reason: "" };
   const t0 = performance.now();
   const now = () => Math.round(performance.now() - t0);
 
@@ -46,12 +50,12 @@ export async function runTrace(spec, ES) {
   const finished = new Promise((resolve) => { finish = resolve; });
   let ended = false;
   let settleTimer = null;
+  let listened = 0; // entries recorded via "listener", of every source
   const timers = [];
   const end = (reason) => {
     if (ended) return;
     ended = true;
     trace.reason = reason;
-    if (reason === "timeout") trace.timedOut = true;
     finish();
   };
 
@@ -142,6 +146,7 @@ export async function runTrace(spec, ES) {
 
   const onEvent = (st, e) => {
     record(st, "listener", e);
+    listened++;
     st.count++;
     const k = (st.perType[e.type] ?? 0) + 1;
     st.perType[e.type] = k;
@@ -154,8 +159,7 @@ export async function runTrace(spec, ES) {
       const es = esOf(st);
       if (es.readyState !== 2) act(st, { do: "close" });
     }
-    const total = trace.entries.filter((x) => x.via === "listener").length;
-    if (stopAfter.events && total === stopAfter.events) {
+    if (stopAfter.events && listened === stopAfter.events) {
       closeAll();
       // Leave time for events that close() should have suppressed.
       timers.push(setTimeout(() => end("events"), settleMs));
@@ -178,12 +182,11 @@ export async function runTrace(spec, ES) {
     const out = { ctor: { threw: false }, checks: {}, checksEnd: {}, final: null };
     trace.sources.push(out);
     const url = src.urlExpr !== undefined ? new Function(`return (${src.urlExpr});`)() : src.url;
-    const init = src.initExpr !== undefined ? new Function(`return (${src.initExpr});`)() : src.init;
+    const init = src.initExpr !== undefined ? new Function(`return (${src.initExpr});`)() : undefined;
     let es;
     try {
       switch (src.ctor ?? "new") {
         case "new": es = init === undefined ? new ES(url) : new ES(url, init); break;
-        case "urlOnly": es = new ES(url); break;
         case "noargs": es = new ES(); break;
         case "call": es = ES(url); break;
         default: throw new Error(`e2e: unknown ctor ${src.ctor}`);
@@ -260,6 +263,28 @@ export async function runTrace(spec, ES) {
   });
   trace.elapsed = now();
   return trace;
+}
+
+/**
+ * loadClass resolves to the class impl names: "native" (this global's own
+ * EventSource) or "ours" (load() from /dist/eventsource.mjs), and rejects
+ * any other name.
+ */
+export async function loadClass(impl) {
+  const native = globalThis.EventSource;
+  switch (impl) {
+    case "native":
+      if (typeof native !== "function") throw new Error("no native EventSource here");
+      return native;
+    case "ours": {
+      const { load } = await import("/dist/eventsource.mjs");
+      const ES = await load();
+      if (ES === native) throw new Error("load() returned the native class");
+      return ES;
+    }
+    default:
+      throw new Error(`unknown implementation ${JSON.stringify(impl)}`);
+  }
 }
 
 // plain turns a check's value into something JSON keeps as it is.

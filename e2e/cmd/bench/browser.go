@@ -7,13 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/network"
@@ -26,113 +22,48 @@ import (
 // findChromium returns the Chromium to drive: -chromium, else the first of
 // the usual names on PATH.
 func findChromium(flagPath string) (string, error) {
-	if flagPath != "" {
-		return flagPath, nil
+	p, err := chromium.Find(flagPath)
+	if err != nil && flagPath == "" {
+		return "", fmt.Errorf("%w (or give -chromium)", err)
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no Chromium found on PATH (make deps installs Debian's chromium)")
+	return p, err
 }
 
 // browserSession is one headless Chromium for the whole bench.
 type browserSession struct {
-	ctx     context.Context // browser context (its first tab stays open)
-	cancel  func()
-	udd     string
+	br      *chromium.Browser
+	cancel  func() // closes the browser
 	version string
 }
 
 func startBrowser(parent context.Context, execPath string) (*browserSession, error) {
-	udd, err := os.MkdirTemp("", "bench-chromium-")
+	b, err := chromium.Start(parent, execPath)
 	if err != nil {
 		return nil, err
 	}
-	opts := chromium.Options(execPath, udd)
-	actx, cancelA := chromedp.NewExecAllocator(parent, opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	b := &browserSession{ctx: bctx, udd: udd, cancel: func() {
-		cancelB()
-		cancelA()
-		os.RemoveAll(udd)
-	}}
-	if err := chromedp.Do(bctx); err != nil {
-		b.cancel()
-		return nil, fmt.Errorf("starting %s: %w", execPath, err)
-	}
-	v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{})
-	if err != nil {
-		b.cancel()
-		return nil, fmt.Errorf("Browser.getVersion: %w", err)
-	}
-	b.version = v.Product
-	return b, nil
+	return &browserSession{br: b, version: b.Version, cancel: func() { _ = b.Close() }}, nil
 }
 
 // tab is one page of the bench.
 type tab struct {
-	ctx    context.Context
-	cancel func()
-	client string
-
-	mu       sync.Mutex
-	problems []string // exceptions, console errors, Go panics
+	ctx     context.Context
+	cancel  func()
+	client  string
+	console *chromium.Console // exceptions, console errors, Go panics
 }
 
 // newTab opens a tab. fresh: in a new browser context (new renderer process,
 // empty HTTP cache) with the HTTP cache disabled, for cold start-up.
 func (b *browserSession) newTab(client string, fresh bool) (*tab, error) {
-	var opts []chromedp.ContextOption
-	if fresh {
-		opts = append(opts, chromedp.WithNewBrowserContext())
-	}
-	ctx, cancel := chromedp.NewContext(b.ctx, opts...)
-	t := &tab{ctx: ctx, cancel: cancel, client: client}
-	err := chromedp.Listen(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *cdpruntime.EventConsoleAPICalled:
-			var parts []string
-			for _, a := range e.Args {
-				if a.Value != nil {
-					var s string
-					if json.Unmarshal(a.Value, &s) == nil {
-						parts = append(parts, s)
-						continue
-					}
-					parts = append(parts, string(a.Value))
-				} else {
-					parts = append(parts, a.Description)
-				}
-			}
-			text := strings.Join(parts, " ")
-			bad := e.Type == cdpruntime.ConsoleAPICalledTypeError || e.Type == cdpruntime.ConsoleAPICalledTypeAssert
-			for _, p := range []string{"panic:", "fatal error:", "exit code:", "Go program has already exited"} {
-				if strings.Contains(text, p) {
-					bad = true
-				}
-			}
-			if bad {
-				t.problem("console." + string(e.Type) + ": " + text)
-			}
-		case *cdpruntime.EventExceptionThrown:
-			d := e.ExceptionDetails
-			text := d.Text
-			if d.Exception != nil && d.Exception.Description != "" {
-				text += " " + d.Exception.Description
-			}
-			t.problem(fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, text))
-		}
-	})
+	// The bench's pages log no error when all is well: console errors are
+	// problems too.
+	t := &tab{client: client, console: chromium.NewConsole(chromium.ConsoleOptions{ErrorsFatal: true, Limit: 20})}
+	ctx, cancel, err := b.br.NewTab(fresh, t.console.Listen)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	if err := chromedp.Do(ctx); err != nil { // opens the tab
-		cancel()
-		return nil, err
-	}
+	t.ctx, t.cancel = ctx, cancel
 	if fresh {
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 			cancel()
@@ -146,22 +77,13 @@ func (b *browserSession) newTab(client string, fresh bool) (*tab, error) {
 	return t, nil
 }
 
-func (t *tab) problem(s string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.problems) < 20 {
-		t.problems = append(t.problems, s)
-	}
-}
-
 // check returns the problems seen so far as an error.
 func (t *tab) check() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.problems) == 0 {
+	problems := t.console.Fatal()
+	if len(problems) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s page: %s", t.client, strings.Join(t.problems, "; "))
+	return fmt.Errorf("%s page: %s", t.client, strings.Join(problems, "; "))
 }
 
 func (t *tab) close() { t.cancel() }
@@ -173,31 +95,16 @@ func (t *tab) open(base, extraQuery string) error {
 	if extraQuery != "" {
 		u += "&" + extraQuery
 	}
-	ctx, cancel := context.WithTimeout(t.ctx, 90*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
-		return fmt.Errorf("%s: navigate: %w", t.client, err)
-	}
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!(globalThis.bench && (bench.ready || bench.error))",
-		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	err := chromium.Open(t.ctx, u, `globalThis.bench && (bench.error ? "error: " + bench.error : bench.ready && "ready")`, 90*time.Second)
 	if err != nil {
-		return errors.Join(fmt.Errorf("%s: waiting for the page: %w", t.client, err), t.check())
-	}
-	msg, err := chromedp.Run(ctx, chromedp.Evaluate[string]("bench.error || ''"))
-	if err != nil {
-		return err
-	}
-	if msg != "" {
-		return errors.Join(fmt.Errorf("%s: %s", t.client, msg), t.check())
+		return errors.Join(fmt.Errorf("%s: %w", t.client, err), t.check())
 	}
 	return t.check()
 }
 
 // evaluate runs a JS expression (awaiting a promise) with a timeout.
 func evaluate[T any](t *tab, expr string, timeout time.Duration) (T, error) {
-	ctx, cancel := context.WithTimeout(t.ctx, timeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	v, err := chromium.Eval[T](t.ctx, expr, timeout)
 	if err != nil {
 		return v, errors.Join(err, t.check())
 	}
