@@ -82,23 +82,29 @@ func (p *Parser) dispatch(emit RawEventFunc) {
 }
 
 // parseRetry parses a retry value: one or more ASCII digits, nothing else (no
-// sign, no spaces, no decimal point), base ten. Values beyond int64
-// saturate at math.MaxInt64.
-func parseRetry(v []byte) (int64, bool) {
+// sign, no spaces, no decimal point), base ten. A value that does not fit in
+// 64 unsigned bits is not a number at all: Chromium reads the field with
+// ToUInt64Strict and ignores it when that fails, so the reconnection time in
+// force stays. Values that fit in uint64 but not in int64 saturate at
+// math.MaxInt64 (Chromium clamps its timer the same way: such a delay never
+// ends).
+func parseRetry(v []byte) (ms int64, ok bool) {
 	if len(v) == 0 {
 		return 0, false
 	}
-	var n int64
+	var n uint64
 	for _, c := range v {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		d := int64(c - '0')
-		if n > (math.MaxInt64-d)/10 {
-			n = math.MaxInt64
-		} else {
-			n = n*10 + d
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false // overflows uint64: ignored
 		}
+		n = n*10 + d
 	}
-	return n, true
+	if n > math.MaxInt64 {
+		return math.MaxInt64, true
+	}
+	return int64(n), true
 }

@@ -35,6 +35,11 @@ func FuzzChunking(f *testing.F) {
 	f.Add([]byte("data: a\r\ndata: b\r\n\r\n"), []byte{8}, uint16(0))
 	f.Add([]byte("\xEF\xBB\xBFdata: x\n\n"), []byte{1, 1}, uint16(0))
 	f.Add([]byte(strings.Repeat("data: xx\n", 8)+"\n"), []byte{3, 3, 3}, uint16(30))
+	// retry values at the edges of uint64: 2^64-1 saturates, 2^64 and more
+	// are ignored (the previous value stays), however the digits are cut.
+	f.Add([]byte("retry: 800\nretry: 18446744073709551616\ndata: a\n\n"), []byte{8, 8, 8, 1, 1, 1}, uint16(0))
+	f.Add([]byte("retry: 800\nretry: 99999999999999999999\n"), []byte{7, 7, 5, 5, 3}, uint16(0))
+	f.Add([]byte("retry: 18446744073709551615\nretry: 184467440737095516150\n"), fuzzCuts, uint16(0))
 	f.Fuzz(func(t *testing.T, in, cuts []byte, limit uint16) {
 		max := int(limit)
 		one := feedChunks(max, "", [][]byte{in})

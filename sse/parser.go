@@ -187,8 +187,9 @@ func (p *Parser) SetLastEventID(id string) {
 
 // Retry returns the reconnection time in milliseconds set by the last valid
 // `retry` field, and whether one is in force: a `retry` field with an empty
-// value restores the default (ok false), as Chromium does. Values that
-// overflow int64 saturate at math.MaxInt64.
+// value restores the default (ok false), as Chromium does. A value that
+// overflows uint64 (2^64 and up) is ignored, as Chromium ignores it; values
+// between 2^63 and 2^64-1 saturate at math.MaxInt64.
 func (p *Parser) Retry() (ms int64, ok bool) { return p.retry, p.retryOK }
 
 // stripBOM consumes the bytes of a leading BOM from the start of chunk and

@@ -174,11 +174,11 @@ func refParse(body []byte, seedID string) refResult {
 			}
 		case "retry":
 			if value != "" && strings.Trim(value, "0123456789") == "" {
-				ms, err := strconv.ParseInt(value, 10, 64)
-				if err != nil { // only a range error is possible here
-					ms = 1<<63 - 1
+				// Chromium: ToUInt64Strict, the field ignored when it
+				// fails (a value of 2^64 or more).
+				if u, err := strconv.ParseUint(value, 10, 64); err == nil {
+					r.Retry, r.RetryOK = int64(min(u, 1<<63-1)), true
 				}
-				r.Retry, r.RetryOK = ms, true
 			} else if value == "" { // Chromium: an empty value restores the default
 				r.Retry, r.RetryOK = 0, false
 			}
