@@ -24,7 +24,10 @@ build:
 	@mkdir -p $(DIST)
 	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o $(DIST)/eventsource.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
-	cp jsglue/eventsource.mjs jsglue/eventsource.d.ts $(DIST)/
+	cp "$(GOROOT)/LICENSE" $(DIST)/wasm_exec.LICENSE
+	cp jsglue/eventsource.mjs jsglue/eventsource.d.ts jsglue/global.mjs jsglue/global.d.mts jsglue/package.json $(DIST)/
+	cp jsglue/eventsource.d.ts $(DIST)/eventsource.d.mts
+	cp README.md LICENSE $(DIST)/
 	@ls -l $(DIST)
 
 # deps installs what the tests need on a fresh machine: a Chromium for the
@@ -40,18 +43,24 @@ deps:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "FATAL: no Chromium after install"; exit 1; }
 	@command -v node >/dev/null 2>&1 || { echo "FATAL: no node after install"; exit 1; }
 
+# Two modules: the library (root) and e2e/, a nested module holding what
+# needs chromedp (the browser suite, the bench, the shared Chromium setup).
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
+	cd e2e && $(GO) vet ./...
+	cd e2e && GOOS=js GOARCH=wasm $(GO) vet ./...
 
 unit:
-	$(GO) test -count=1 ./sse/... ./server/... ./wasm/...
+	$(GO) test -count=1 ./sse/... ./wasm/...
+	$(GO) test -race -count=1 ./server/... ./internal/...
+	cd e2e && $(GO) test -count=1 ./bench/...
 
 jstest:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(JSEXEC)" ./sse/... ./wasm/...
 
 e2e: build
-	$(GO) test -count=1 -timeout 10m ./e2e/...
+	cd e2e && $(GO) test -count=1 -timeout 10m .
 
 test: deps build vet unit jstest e2e
 
@@ -59,10 +68,10 @@ demo: build
 	$(GO) run ./server/cmd/sseserver -addr $(ADDR) -web web -dist $(DIST)
 
 conformance: deps build
-	CONFORMANCE_REPORT=$(CURDIR)/CONFORMANCE.md $(GO) test -count=1 -timeout 10m -run 'TestConformance' ./e2e/...
+	cd e2e && CONFORMANCE_REPORT=$(CURDIR)/CONFORMANCE.md $(GO) test -count=1 -timeout 10m -run 'TestConformance' .
 
 bench: deps build
-	$(GO) run ./e2e/cmd/bench -dist $(DIST) -out BENCHMARKS.md
+	cd e2e && $(GO) run ./bench -dist $(CURDIR)/$(DIST) -web $(CURDIR)/web -work $(CURDIR)/.bench -out $(CURDIR)/BENCHMARKS.md
 
 clean:
 	rm -rf $(DIST)

@@ -2,9 +2,4 @@ module github.com/wasm-eventsource/wasm-eventsource
 
 go 1.26
 
-require (
-	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/hack-pad/safejs v0.1.0 // indirect
-)
+require github.com/hack-pad/safejs v0.1.0

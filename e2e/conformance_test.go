@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // scenario is one differential test: the same spec runs with the native
@@ -23,8 +23,8 @@ type scenario struct {
 	name  string
 	rules []int // spec-checklist rule numbers it checks
 
-	conns []server.Conn   // the connection list @S0@ names
-	more  [][]server.Conn // @S1@, @S2@, ...
+	conns []testserver.Conn   // the connection list @S0@ names
+	more  [][]testserver.Conn // @S1@, @S2@, ...
 	spec  spec
 
 	// want is what the checklist says native source 0 does, as briefs of its
@@ -122,7 +122,7 @@ func TestConformance(t *testing.T) {
 // runScenario runs sc with both classes at once and compares.
 func runScenario(t *testing.T, sc *scenario) {
 	start := time.Now()
-	lists := append([][]server.Conn{sc.conns}, sc.more...)
+	lists := append([][]testserver.Conn{sc.conns}, sc.more...)
 	res := &result{sc: sc}
 	defer func() {
 		res.dur = time.Since(start)

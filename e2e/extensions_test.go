@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // TestExtensions checks what only ours does (no native counterpart): other
@@ -20,7 +20,7 @@ import (
 func TestExtensions(t *testing.T) {
 	t.Parallel()
 	t.Run("post-json-with-authorization", func(t *testing.T) {
-		r := runOurs(t, []server.Conn{ends("data: a\n\ndata: b\n\n")}, source{
+		r := runOurs(t, []testserver.Conn{ends("data: a\n\ndata: b\n\n")}, source{
 			URL: "@S0@",
 			InitExpr: `({ method: "POST", headers: { Authorization: "Bearer t0k", "Content-Type": "application/json" },
 				body: JSON.stringify({ prompt: "hi" }) })`,
@@ -65,7 +65,7 @@ func TestExtensions(t *testing.T) {
 	})
 
 	t.Run("reconnect-false-ends-with-close", func(t *testing.T) {
-		r := runOurs(t, []server.Conn{ends("retry: 10\ndata: a\n\n")}, source{
+		r := runOurs(t, []testserver.Conn{ends("retry: 10\ndata: a\n\n")}, source{
 			URL:      "@S0@",
 			InitExpr: `({ reconnect: false })`,
 			Listen:   []string{"close"},
@@ -81,7 +81,7 @@ func TestExtensions(t *testing.T) {
 		// before the error even on a loaded machine (see resets).
 		dropped := resets("retry: 10\ndata: a\n\n")
 		dropped.Chunks[len(dropped.Chunks)-1].Delay = time.Second
-		r := runOurs(t, []server.Conn{dropped, ends("data: b\n\n")}, source{
+		r := runOurs(t, []testserver.Conn{dropped, ends("data: b\n\n")}, source{
 			URL:      "@S0@",
 			InitExpr: `({ method: "POST", body: "once" })`,
 			Listen:   []string{"close"},
@@ -101,7 +101,7 @@ func TestExtensions(t *testing.T) {
 			InitExpr:  `({ method: "POST", body: "again", reconnect: true })`,
 			StopAfter: &stop{Events: 5},
 		}}, TimeoutMs: 5000}
-		r := runOursSpec(t, [][]server.Conn{{ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n")}}, sp)
+		r := runOursSpec(t, [][]testserver.Conn{{ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n")}}, sp)
 		wantBriefs(t, r, open1, msg("a"), err0, open1, msg("b"), closed)
 		obs := r.requests(0)
 		if len(obs) != 2 || obs[1].Method != "POST" || obs[1].Body != "again" {
@@ -119,7 +119,7 @@ func TestExtensions(t *testing.T) {
 	})
 
 	t.Run("error-status-500", func(t *testing.T) {
-		r := runOurs(t, []server.Conn{withStatus(500)}, source{URL: "@S0@"})
+		r := runOurs(t, []testserver.Conn{withStatus(500)}, source{URL: "@S0@"})
 		wantBriefs(t, r, err2)
 		wantStatus(t, r, 500)
 	})
@@ -127,7 +127,7 @@ func TestExtensions(t *testing.T) {
 	t.Run("chat-streams-the-answer", func(t *testing.T) {
 		r := runOurs(t, nil, source{
 			URL: "/api/chat?delay=1",
-			InitExpr: `({ method: "POST", headers: { Authorization: "Bearer ` + server.DemoToken + `", "Content-Type": "application/json" },
+			InitExpr: `({ method: "POST", headers: { Authorization: "Bearer ` + testserver.DemoToken + `", "Content-Type": "application/json" },
 				body: JSON.stringify({ prompt: "tell me" }) })`,
 			Listen: []string{"done", "close"},
 		})
@@ -148,7 +148,7 @@ func TestExtensions(t *testing.T) {
 				answer.WriteString(d.Delta)
 			}
 		}
-		if want := strings.Join(server.ChatDeltas("tell me"), ""); answer.String() != want {
+		if want := strings.Join(testserver.ChatDeltas("tell me"), ""); answer.String() != want {
 			t.Errorf("answer %q, want %q", answer.String(), want)
 		}
 		if n := len(types); n < 3 || types[0] != "open" || types[n-2] != "done" || types[n-1] != "close" {
@@ -157,7 +157,7 @@ func TestExtensions(t *testing.T) {
 	})
 
 	t.Run("last-event-id-option-on-first-request", func(t *testing.T) {
-		r := runOurs(t, []server.Conn{ends("data: a\n\n")}, source{
+		r := runOurs(t, []testserver.Conn{ends("data: a\n\n")}, source{
 			URL:       "@S0@",
 			InitExpr:  `({ lastEventId: "42" })`,
 			StopAfter: &stop{Events: 2},
@@ -169,7 +169,7 @@ func TestExtensions(t *testing.T) {
 	})
 
 	t.Run("max-event-size-fails-the-connection", func(t *testing.T) {
-		r := runOurs(t, []server.Conn{ends("data: " + strings.Repeat("x", 4096) + "\n\n")}, source{
+		r := runOurs(t, []testserver.Conn{ends("data: " + strings.Repeat("x", 4096) + "\n\n")}, source{
 			URL:      "@S0@",
 			InitExpr: `({ maxEventSize: 1024 })`,
 		})
@@ -228,7 +228,7 @@ func TestExtensions(t *testing.T) {
 			TimeoutMs: 10000,
 			InWorker:  true,
 		}
-		r := runOursSpec(t, [][]server.Conn{{holds("data: from the worker\n\n")}}, sp)
+		r := runOursSpec(t, [][]testserver.Conn{{holds("data: from the worker\n\n")}}, sp)
 		if !r.trace.InWorker {
 			t.Errorf("the trace did not run in a worker")
 		}
@@ -238,13 +238,13 @@ func TestExtensions(t *testing.T) {
 
 // runOurs runs one source with ours in a new tab of its own, until every
 // source is CLOSED (then 500 ms more, to see nothing else happens).
-func runOurs(t *testing.T, conns []server.Conn, src source) *run {
+func runOurs(t *testing.T, conns []testserver.Conn, src source) *run {
 	t.Helper()
 	sp := spec{Sources: []source{src}, SettleMs: 500, TimeoutMs: 8000}
-	return runOursSpec(t, [][]server.Conn{conns}, sp)
+	return runOursSpec(t, [][]testserver.Conn{conns}, sp)
 }
 
-func runOursSpec(t *testing.T, lists [][]server.Conn, sp spec) *run {
+func runOursSpec(t *testing.T, lists [][]testserver.Conn, sp spec) *run {
 	t.Helper()
 	tt := oursTab(t)
 	r := runSpecIn(tt, t.Name(), "ours", sp, lists, false)
@@ -277,8 +277,8 @@ func oursTab(t *testing.T) *tab {
 
 // requests returns what the server saw on list k, preflights and HEAD
 // probes left out.
-func (r *run) requests(k int) []server.Observation {
-	var out []server.Observation
+func (r *run) requests(k int) []testserver.Observation {
+	var out []testserver.Observation
 	if k >= len(r.obs) {
 		return nil
 	}

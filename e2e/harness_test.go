@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/wasm-eventsource/wasm-eventsource/e2e/chromium"
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // The harness: one server, one headless Chromium, and runner tabs, each in
@@ -36,7 +36,7 @@ const (
 
 // env is what TestMain sets up for every test.
 var env struct {
-	srv     *server.Server
+	srv     *testserver.Server
 	browser *chromium.Browser
 	deadURL string        // an origin where nothing listens (connection refused)
 	slots   chan struct{} // one per test that drives the browser
@@ -83,7 +83,7 @@ func setUp(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("E2E_CHROMIUM: %w", err)
 	}
 
-	srv, err := server.Start(server.Options{Static: map[string]string{"/dist/": dist, "/": web}})
+	srv, err := testserver.Start(testserver.Options{Static: map[string]string{"/dist/": dist, "/": web}})
 	if err != nil {
 		return 0, fmt.Errorf("starting the server: %w", err)
 	}

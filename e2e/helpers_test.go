@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // Helpers to write scenarios briefly.
@@ -29,10 +29,10 @@ func named(typ, data, id string) string { return fmt.Sprintf("%s(%q, id=%q) RS1"
 // browser reads them separately.
 const chunkGap = 10 * time.Millisecond
 
-func chunks(data []string) []server.Chunk {
-	out := make([]server.Chunk, len(data))
+func chunks(data []string) []testserver.Chunk {
+	out := make([]testserver.Chunk, len(data))
 	for i, d := range data {
-		out[i] = server.Chunk{Data: d}
+		out[i] = testserver.Chunk{Data: d}
 		if i > 0 {
 			out[i].Delay = chunkGap
 		}
@@ -41,11 +41,11 @@ func chunks(data []string) []server.Chunk {
 }
 
 // ends is a 200 text/event-stream response of these chunks that then ends.
-func ends(data ...string) server.Conn { return server.Conn{Chunks: chunks(data)} }
+func ends(data ...string) testserver.Conn { return testserver.Conn{Chunks: chunks(data)} }
 
 // holds is like ends but the response stays open.
-func holds(data ...string) server.Conn {
-	return server.Conn{Chunks: chunks(data), End: server.EndHold}
+func holds(data ...string) testserver.Conn {
+	return testserver.Conn{Chunks: chunks(data), End: testserver.EndHold}
 }
 
 // resets is like ends but the connection is then reset (network error),
@@ -53,34 +53,34 @@ func holds(data ...string) server.Conn {
 // that arrives together with a network error; native EventSource does not.
 // network/reset-right-after-data shows it; the pause keeps the other
 // scenarios about what they test.)
-func resets(data ...string) server.Conn {
-	c := server.Conn{Chunks: chunks(data), End: server.EndReset}
-	c.Chunks = append(c.Chunks, server.Chunk{Delay: 500 * time.Millisecond})
+func resets(data ...string) testserver.Conn {
+	c := testserver.Conn{Chunks: chunks(data), End: testserver.EndReset}
+	c.Chunks = append(c.Chunks, testserver.Chunk{Delay: 500 * time.Millisecond})
 	return c
 }
 
 // withStatus is a response with this status, Content-Type text/event-stream
 // and a body holding a valid event.
-func withStatus(code int) server.Conn {
-	return server.Conn{Status: code, Chunks: chunks([]string{"data: x\n\n"})}
+func withStatus(code int) testserver.Conn {
+	return testserver.Conn{Status: code, Chunks: chunks([]string{"data: x\n\n"})}
 }
 
 // withType is a 200 response with this Content-Type ("" for none) and a
 // body holding one event, that then ends.
-func withType(ct string, data ...string) server.Conn {
+func withType(ct string, data ...string) testserver.Conn {
 	if len(data) == 0 {
 		data = []string{"data: x\n\n"}
 	}
-	return server.Conn{Headers: map[string]string{"Content-Type": ct}, Chunks: chunks(data)}
+	return testserver.Conn{Headers: map[string]string{"Content-Type": ct}, Chunks: chunks(data)}
 }
 
 // redirect answers code with a Location.
-func redirect(code int, location string) server.Conn {
-	return server.Conn{Status: code, Headers: map[string]string{"Location": location, "Content-Type": ""}}
+func redirect(code int, location string) testserver.Conn {
+	return testserver.Conn{Status: code, Headers: map[string]string{"Location": location, "Content-Type": ""}}
 }
 
-func cors(c server.Conn, allow string, credentials bool) server.Conn {
-	c.CORS = &server.CORS{AllowOrigin: allow, AllowCredentials: credentials}
+func cors(c testserver.Conn, allow string, credentials bool) testserver.Conn {
+	c.CORS = &testserver.CORS{AllowOrigin: allow, AllowCredentials: credentials}
 	return c
 }
 
@@ -116,7 +116,7 @@ func stopAt(n int, listen ...string) spec {
 
 // streamCase is a scenario whose connections are conns and whose native
 // trace should be want; the trace ends with the last wanted event.
-func streamCase(name string, rules []int, conns []server.Conn, want ...string) *scenario {
+func streamCase(name string, rules []int, conns []testserver.Conn, want ...string) *scenario {
 	return &scenario{
 		name:  name,
 		rules: rules,
@@ -130,7 +130,7 @@ func streamCase(name string, rules []int, conns []server.Conn, want ...string) *
 // ends: the trace is open, the messages, and the reconnection error.
 func parse(name string, rules []int, data []string, msgs ...string) *scenario {
 	want := append(append([]string{open1}, msgs...), err0)
-	return streamCase(name, rules, []server.Conn{ends(data...)}, want...)
+	return streamCase(name, rules, []testserver.Conn{ends(data...)}, want...)
 }
 
 // parse1 is parse with one chunk.
@@ -140,11 +140,11 @@ func parse1(name string, rules []int, body string, msgs ...string) *scenario {
 
 // failing is a scenario whose only connection must fail: exactly one error
 // with readyState CLOSED, no open, no reconnection.
-func failing(name string, rules []int, c server.Conn) *scenario {
+func failing(name string, rules []int, c testserver.Conn) *scenario {
 	sc := &scenario{
 		name:  name,
 		rules: rules,
-		conns: []server.Conn{c},
+		conns: []testserver.Conn{c},
 		spec:  spec{Sources: []source{{URL: "@S0@"}}, SettleMs: 400, TimeoutMs: 5000},
 		want:  []string{err2},
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // Decoding, line splitting, fields, dispatch, ordering, chunk splits.
@@ -41,7 +41,7 @@ func decodingScenarios() []*scenario {
 	}
 	all = append(all,
 		parse1("utf8/invalid-in-event-type", rules(32, 50), "event: a\xffb\ndata: x\n\n", named("a"+r+"b", "x", "")),
-		streamCase("utf8/invalid-in-id", rules(32, 14), []server.Conn{ends("retry: 50\nid: \xff\ndata: x\n\n"), ends("data: y\n\n")},
+		streamCase("utf8/invalid-in-id", rules(32, 14), []testserver.Conn{ends("retry: 50\nid: \xff\ndata: x\n\n"), ends("data: y\n\n")},
 			open1, msgID("x", r), err0, open1, msgID("y", r), err0),
 		parse1("utf8/truncated-at-eof", rules(32, 22), "data: a\n\ndata: \xe2\x82", msg("a")),
 		parse("utf8/multibyte-split-across-chunks", rules(32), []string{"data: \xe2", "\x82", "\xac\xf0\x9f", "\x98\x80\n\n"}, msg("€😀")),
@@ -60,7 +60,7 @@ func decodingScenarios() []*scenario {
 		parse1("bom/in-event-type-kept", rules(33, 50), "event: \xef\xbb\xbfx\ndata: a\n\n", named("\ufeffx", "a", "")),
 		parse1("bom/in-id-kept", rules(33, 43), "id: \xef\xbb\xbfx\ndata: a\n\n", msgID("a", "\ufeffx")),
 		parse1("bom/partial-is-invalid", rules(33, 32), "\xef\xbbdata: a\n\ndata: b\n\n", msg("b")),
-		streamCase("bom/each-connection", rules(33, 55), []server.Conn{ends("\xef\xbb\xbfretry: 50\ndata: a\n\n"), ends("\xef\xbb\xbfdata: b\n\n")},
+		streamCase("bom/each-connection", rules(33, 55), []testserver.Conn{ends("\xef\xbb\xbfretry: 50\ndata: a\n\n"), ends("\xef\xbb\xbfdata: b\n\n")},
 			open1, msg("a"), err0, open1, msg("b"), err0),
 	)
 	return all
@@ -105,7 +105,7 @@ func fieldScenarios() []*scenario {
 		{
 			name:  "field/event-capitalised-ignored",
 			rules: rules(40, 45),
-			conns: []server.Conn{ends("Event: x\ndata: a\n\n")},
+			conns: []testserver.Conn{ends("Event: x\ndata: a\n\n")},
 			spec:  stopAt(3, "x"),
 			want:  []string{open1, msg("a"), err0},
 		},
@@ -127,7 +127,7 @@ func fieldScenarios() []*scenario {
 // the second response one event. The trace ends after the second response.
 func retryCase(name string, rules []int, head string, msgs ...string) *scenario {
 	want := append(append([]string{open1}, msgs...), err0, open1, msg("z"), err0)
-	return timeout(streamCase(name, rules, []server.Conn{ends(head), ends("data: z\n\n")}, want...), 8000)
+	return timeout(streamCase(name, rules, []testserver.Conn{ends(head), ends("data: z\n\n")}, want...), 8000)
 }
 
 func retryScenarios() []*scenario {
@@ -160,7 +160,7 @@ func retryScenarios() []*scenario {
 	}
 	// Huge values: no reconnection within the trace's 2 s.
 	for _, v := range []string{"2147483648", "4294967296", "99999999999999999999999"} {
-		sc := streamCase("retry/huge/"+v, rules(44), []server.Conn{ends("retry: " + v + "\ndata: a\n\n"), ends("data: z\n\n")},
+		sc := streamCase("retry/huge/"+v, rules(44), []testserver.Conn{ends("retry: " + v + "\ndata: a\n\n"), ends("data: z\n\n")},
 			open1, msg("a"), err0)
 		sc.spec.StopAfter = &stop{Ms: 2000}
 		all = append(all, sc)
@@ -175,7 +175,7 @@ func dispatchScenarios() []*scenario {
 		{
 			name:  "dispatch/event-only-block-does-not-leak",
 			rules: rules(48, 51),
-			conns: []server.Conn{ends("event: x\n\ndata: a\n\n")},
+			conns: []testserver.Conn{ends("event: x\n\ndata: a\n\n")},
 			spec:  stopAt(3, "x"),
 			want:  []string{open1, msg("a"), err0},
 		},
@@ -188,13 +188,13 @@ func dispatchScenarios() []*scenario {
 		handlers(parse1("dispatch/named-not-onmessage", rules(53), "event: foo\ndata: x\n\ndata: y\n\n", named("foo", "x", ""), msg("y")), "message"),
 		parse1("dispatch/type-resets-after-dispatch", rules(51, 41), "event: x\ndata: a\n\ndata: b\n\n", named("x", "a", ""), msg("b")),
 		parse1("dispatch/type-unicode", rules(50), "event: ü-€\ndata: a\n\n", named("ü-€", "a", "")),
-		streamCase("dispatch/buffers-reset-per-connection", rules(55), []server.Conn{
+		streamCase("dispatch/buffers-reset-per-connection", rules(55), []testserver.Conn{
 			ends("retry: 50\nevent: x\ndata: partial"), ends("data: b\n\n"),
 		}, open1, err0, open1, msg("b"), err0),
-		streamCase("dispatch/partial-line-dropped", rules(55), []server.Conn{
+		streamCase("dispatch/partial-line-dropped", rules(55), []testserver.Conn{
 			ends("retry: 50\ndata: a\n\ndat"), ends("a: b\n\ndata: c\n\n"),
 		}, open1, msg("a"), err0, open1, msg("c"), err0),
-		streamCase("dispatch/partial-data-not-carried", rules(55, 22), []server.Conn{
+		streamCase("dispatch/partial-data-not-carried", rules(55, 22), []testserver.Conn{
 			ends("retry: 50\ndata: a\n"), ends("data: b\n\n"),
 		}, open1, err0, open1, msg("b"), err0),
 	}
@@ -220,9 +220,9 @@ func orderScenarios() []*scenario {
 	}
 	big := strings.Repeat("0123456789abcdef", 1<<14) // 256 KiB
 	late := holds("data: a\n\n")
-	late.Chunks = append(late.Chunks, server.Chunk{Delay: 500 * time.Millisecond, Data: "data: b\n\n"})
+	late.Chunks = append(late.Chunks, testserver.Chunk{Delay: 500 * time.Millisecond, Data: "data: b\n\n"})
 
-	perTask := streamCase("order/one-event-per-task", rules(54), []server.Conn{holds("data: a\n\ndata: b\n\ndata: c\n\n")},
+	perTask := streamCase("order/one-event-per-task", rules(54), []testserver.Conn{holds("data: a\n\ndata: b\n\ndata: c\n\n")},
 		open1, msg("a"), "#microtask RS1", msg("b"), "#microtask RS1", msg("c"))
 	perTask.spec.Sources[0].Actions = []action{{On: "message", N: 1, Do: "microtask"}, {On: "message", N: 2, Do: "microtask"}}
 	perTask.spec.StopAfter = &stop{Events: 4}
@@ -230,7 +230,7 @@ func orderScenarios() []*scenario {
 	handlerFirst := handlers(parse1("order/handler-before-listener", rules(5, 54), "data: a\n\n", msg("a")), "message", "open", "error")
 	handlerFirst.spec.Sources[0].HandlersFirst = true
 
-	throws := streamCase("order/listener-throws", rules(54), []server.Conn{holds("data: a\n\ndata: b\n\n")}, open1, msg("a"), msg("b"))
+	throws := streamCase("order/listener-throws", rules(54), []testserver.Conn{holds("data: a\n\ndata: b\n\n")}, open1, msg("a"), msg("b"))
 	throws.spec.Sources[0].Actions = []action{{On: "message", N: 1, Do: "throw"}}
 	throws.spec.Sources[0].Handlers = []string{"message"}
 	throws.thrown = 1
@@ -245,8 +245,8 @@ func orderScenarios() []*scenario {
 		{
 			name:  "multi/independent",
 			rules: rules(63, 14, 56),
-			conns: []server.Conn{ends("retry: 50\nid: a\ndata: 1\n\n"), ends("data: 2\n\n")},
-			more:  [][]server.Conn{{holds("id: b\ndata: x\n\n")}},
+			conns: []testserver.Conn{ends("retry: 50\nid: a\ndata: 1\n\n"), ends("data: 2\n\n")},
+			more:  [][]testserver.Conn{{holds("id: b\ndata: x\n\n")}},
 			spec: spec{
 				Sources: []source{
 					{URL: "@S0@", StopAfter: &stop{Events: 6}},
@@ -260,7 +260,7 @@ func orderScenarios() []*scenario {
 		{
 			name:  "gc/unreferenced-while-open",
 			rules: rules(64),
-			conns: []server.Conn{late},
+			conns: []testserver.Conn{late},
 			spec: spec{
 				Sources:   []source{{URL: "@S0@", Weak: true}},
 				StopAfter: &stop{Events: 3},
@@ -272,7 +272,7 @@ func orderScenarios() []*scenario {
 		{
 			name:  "gc/unreferenced-while-reconnecting",
 			rules: rules(64),
-			conns: []server.Conn{ends("retry: 400\ndata: a\n\n"), ends("data: b\n\n")},
+			conns: []testserver.Conn{ends("retry: 400\ndata: a\n\n"), ends("data: b\n\n")},
 			spec: spec{
 				Sources:   []source{{URL: "@S0@", Weak: true}},
 				StopAfter: &stop{Events: 5},

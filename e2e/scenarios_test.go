@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // allScenarios is every conformance scenario, grouped by the checklist's
@@ -39,7 +39,7 @@ func iface(name string, rules []int, checks map[string]string) *scenario {
 	return &scenario{
 		name:  name,
 		rules: rules,
-		conns: []server.Conn{holds()},
+		conns: []testserver.Conn{holds()},
 		spec: spec{
 			Sources:   []source{{URL: "@S0@", Checks: checks}},
 			StopAfter: &stop{Events: 1},
@@ -52,7 +52,7 @@ func iface(name string, rules []int, checks map[string]string) *scenario {
 // ctorCase is a scenario of one constructor call from the expression
 // urlExpr (with init initExpr when not empty) and its checks; it ends
 // after want's events, or when the object is CLOSED.
-func ctorCase(name string, rules []int, urlExpr, initExpr string, conns []server.Conn, checks map[string]string, want ...string) *scenario {
+func ctorCase(name string, rules []int, urlExpr, initExpr string, conns []testserver.Conn, checks map[string]string, want ...string) *scenario {
 	sp := spec{
 		Sources:   []source{{URLExpr: urlExpr, InitExpr: initExpr, Checks: checks}},
 		SettleMs:  400,
@@ -98,7 +98,7 @@ func interfaceScenarios() []*scenario {
 		{
 			name:  "interface/in-a-module-worker",
 			rules: rules(1),
-			conns: []server.Conn{ends("data: w\n\n")},
+			conns: []testserver.Conn{ends("data: w\n\n")},
 			spec: spec{
 				Sources:   []source{{URL: "@S0@", Checks: map[string]string{"url": "es.url", "rs": "es.readyState"}}},
 				StopAfter: &stop{Events: 3},
@@ -131,7 +131,7 @@ func interfaceScenarios() []*scenario {
 		{
 			name:  "interface/handler-attributes",
 			rules: rules(5, 53, 61),
-			conns: []server.Conn{ends("data: a\n\nevent: x\ndata: b\n\n")},
+			conns: []testserver.Conn{ends("data: a\n\nevent: x\ndata: b\n\n")},
 			spec: spec{
 				Sources:   []source{{URL: "@S0@", Listen: []string{"x"}, Handlers: []string{"open", "message", "error"}}},
 				StopAfter: &stop{Events: 4},
@@ -144,19 +144,19 @@ func interfaceScenarios() []*scenario {
 			"url":        `es.url`,
 		}),
 		ctorCase("constructor/url-object-tostring", rules(2, 7), `({ toString() { return "@S0@"; } })`, "",
-			[]server.Conn{holds()}, urlCheck, open1),
+			[]testserver.Conn{holds()}, urlCheck, open1),
 		ctorCase("constructor/url-URL-object", rules(2, 7), `new URL("@S0@?u", location.href)`, "",
-			[]server.Conn{holds()}, urlCheck, open1),
+			[]testserver.Conn{holds()}, urlCheck, open1),
 		ctorCase("constructor/url-number", rules(2, 7, 18), `1`, "", nil, urlCheck, err2),
 		ctorCase("constructor/url-null", rules(2, 7, 18), `null`, "", nil, urlCheck, err2),
 		ctorCase("constructor/url-undefined", rules(2, 7, 18), `undefined`, "", nil, urlCheck, err2),
 		ctorCase("constructor/url-lone-surrogate", rules(2, 7), `"@S0@?q=\uD800"`, "",
-			[]server.Conn{holds()}, urlCheck, open1),
+			[]testserver.Conn{holds()}, urlCheck, open1),
 		ctorCase("constructor/init-null", rules(2, 8), `"@S0@"`, `null`,
-			[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1),
-		ctorCase("constructor/init-not-a-dictionary", rules(2), `"@S0@"`, `1`, []server.Conn{holds()}, nil),
+			[]testserver.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1),
+		ctorCase("constructor/init-not-a-dictionary", rules(2), `"@S0@"`, `1`, []testserver.Conn{holds()}, nil),
 		ctorCase("constructor/init-undefined", rules(2, 8), `"@S0@"`, `undefined`,
-			[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1),
+			[]testserver.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1),
 		{
 			name:  "constructor/no-argument",
 			rules: rules(2),
@@ -166,28 +166,28 @@ func interfaceScenarios() []*scenario {
 		{
 			name:  "constructor/without-new",
 			rules: rules(3),
-			conns: []server.Conn{holds()},
+			conns: []testserver.Conn{holds()},
 			spec:  spec{Sources: []source{{URL: "@S0@", Ctor: "call"}}, SettleMs: 300, TimeoutMs: 3000},
 			want:  []string{},
 		},
-		ctorCase("url/relative-path", rules(7), `"..@S0@"`, "", []server.Conn{holds()}, urlCheck, open1),
+		ctorCase("url/relative-path", rules(7), `"..@S0@"`, "", []testserver.Conn{holds()}, urlCheck, open1),
 		ctorCase("url/relative-missing", rules(7, 18), `"resources/x?y=1"`, "", nil, urlCheck, err2),
 		ctorCase("url/empty-string-is-the-document", rules(7, 19), `""`, "", nil, map[string]string{
 			"url":             "es.url",
 			"is the document": `es.url === location.href.split("#")[0]`,
 		}, err2),
 		ctorCase("url/normalised", rules(7), `"@SELF@".replace("http://", "HTTP://") + "/s/./.." + "@S0@" + "?a=%7e&b=ü#frag"`, "",
-			[]server.Conn{holds()}, urlCheck, open1),
+			[]testserver.Conn{holds()}, urlCheck, open1),
 	}
 	for _, c := range []struct{ label, value string }{
 		{"true", "true"}, {"1", "1"}, {"non-empty-string", `"x"`}, {"object", "{}"},
 		{"false", "false"}, {"0", "0"}, {"empty-string", `""`}, {"null", "null"}, {"undefined", "undefined"},
 	} {
 		all = append(all, ctorCase("withCredentials/"+c.label, rules(8), `"@S0@"`, "({ withCredentials: "+c.value+" })",
-			[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1))
+			[]testserver.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1))
 	}
 	all = append(all, ctorCase("withCredentials/extra-members-ignored", rules(8), `"@S0@"`, `({ withCredentials: 1, foo: 1, bar: "x" })`,
-		[]server.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1))
+		[]testserver.Conn{holds()}, map[string]string{"withCredentials": "es.withCredentials"}, open1))
 
 	for _, u := range []struct{ label, url string }{
 		{"bracket", "http://[invalid"}, {"space-in-host", "http://a b/"},
@@ -308,19 +308,19 @@ func preflightDiff(allowed bool) *docDiff {
 
 func requestScenarios() []*scenario {
 	all := []*scenario{
-		streamCase("request/headers-same-origin", rules(12, 13, 16), []server.Conn{ends("data: a\n\n")}, open1, msg("a"), err0),
-		crossOrigin(streamCase("request/headers-cross-origin", rules(11, 12, 13), []server.Conn{cors(ends("data: a\n\n"), "echo", false)}, open1, msg("a"), err0)),
-		crossOrigin(streamCase("cors/allow-star", rules(11, 50), []server.Conn{cors(ends("data: a\n\n"), "*", false)}, open1, msg("a"), err0)),
-		crossOrigin(streamCase("cors/allow-echo-no-cookie", rules(11), []server.Conn{cors(ends("data: a\n\n"), "echo", false)}, open1, msg("a"), err0)),
-		crossOrigin(streamCase("cors/allow-exact-origin", rules(11), []server.Conn{cors(ends("data: a\n\n"), "@SELF@", false)}, open1, msg("a"), err0)),
-		withInit(crossOrigin(streamCase("cors/credentials-echo-sends-cookie", rules(11, 8), []server.Conn{cors(ends("data: a\n\n"), "echo", true)}, open1, msg("a"), err0)), `{ withCredentials: true }`),
-		crossOrigin(streamCase("cors/reconnect", rules(11, 21), []server.Conn{
+		streamCase("request/headers-same-origin", rules(12, 13, 16), []testserver.Conn{ends("data: a\n\n")}, open1, msg("a"), err0),
+		crossOrigin(streamCase("request/headers-cross-origin", rules(11, 12, 13), []testserver.Conn{cors(ends("data: a\n\n"), "echo", false)}, open1, msg("a"), err0)),
+		crossOrigin(streamCase("cors/allow-star", rules(11, 50), []testserver.Conn{cors(ends("data: a\n\n"), "*", false)}, open1, msg("a"), err0)),
+		crossOrigin(streamCase("cors/allow-echo-no-cookie", rules(11), []testserver.Conn{cors(ends("data: a\n\n"), "echo", false)}, open1, msg("a"), err0)),
+		crossOrigin(streamCase("cors/allow-exact-origin", rules(11), []testserver.Conn{cors(ends("data: a\n\n"), "@SELF@", false)}, open1, msg("a"), err0)),
+		withInit(crossOrigin(streamCase("cors/credentials-echo-sends-cookie", rules(11, 8), []testserver.Conn{cors(ends("data: a\n\n"), "echo", true)}, open1, msg("a"), err0)), `{ withCredentials: true }`),
+		crossOrigin(streamCase("cors/reconnect", rules(11, 21), []testserver.Conn{
 			cors(ends("retry: 50\ndata: a\n\n"), "echo", false), cors(ends("data: b\n\n"), "echo", false),
 		}, open1, msg("a"), err0, open1, msg("b"), err0)),
 	}
 	for _, c := range []struct {
 		label string
-		conn  server.Conn
+		conn  testserver.Conn
 		creds bool
 	}{
 		{"missing", ends("data: a\n\n"), false},
@@ -338,51 +338,51 @@ func requestScenarios() []*scenario {
 
 	// Last-Event-ID, same origin.
 	all = append(all,
-		streamCase("last-event-id/sent-on-reconnect", rules(14, 47, 55, 59), []server.Conn{
+		streamCase("last-event-id/sent-on-reconnect", rules(14, 47, 55, 59), []testserver.Conn{
 			ends("retry: 50\nid: 1\ndata: a\n\n"), ends("data: b\n\n"),
 		}, open1, msgID("a", "1"), err0, open1, msgID("b", "1"), err0),
-		streamCase("last-event-id/reset-to-empty-not-sent", rules(14, 39, 43), []server.Conn{
+		streamCase("last-event-id/reset-to-empty-not-sent", rules(14, 39, 43), []testserver.Conn{
 			ends("retry: 50\nid: 1\ndata: a\n\nid\ndata: b\n\n"), ends("data: c\n\n"),
 		}, open1, msgID("a", "1"), msg("b"), err0, open1, msg("c"), err0),
-		streamCase("last-event-id/empty-value-not-sent", rules(14, 43), []server.Conn{
+		streamCase("last-event-id/empty-value-not-sent", rules(14, 43), []testserver.Conn{
 			ends("retry: 50\nid: 1\ndata: a\n\nid: \ndata: b\n\n"), ends("data: c\n\n"),
 		}, open1, msgID("a", "1"), msg("b"), err0, open1, msg("c"), err0),
-		streamCase("last-event-id/non-ascii-sent-as-utf8", rules(14, 15, 43), []server.Conn{
+		streamCase("last-event-id/non-ascii-sent-as-utf8", rules(14, 15, 43), []testserver.Conn{
 			ends("retry: 50\nid: é€😀\ndata: a\n\n"), ends("data: b\n\n"),
 		}, open1, msgID("a", "é€😀"), err0, open1, msgID("b", "é€😀"), err0),
-		streamCase("last-event-id/spaces-kept", rules(14, 38, 43), []server.Conn{
+		streamCase("last-event-id/spaces-kept", rules(14, 38, 43), []testserver.Conn{
 			ends("retry: 50\nid:  a b \ndata: a\n\n"), ends("data: b\n\n"),
 		}, open1, msgID("a", " a b "), err0, open1, msgID("b", " a b "), err0),
-		streamCase("last-event-id/long", rules(14), []server.Conn{
+		streamCase("last-event-id/long", rules(14), []testserver.Conn{
 			ends("retry: 50\nid: " + strings.Repeat("0123456789", 30) + "\ndata: a\n\n"), ends("data: b\n\n"),
 		}, open1, msgID("a", strings.Repeat("0123456789", 30)), err0, open1, msgID("b", strings.Repeat("0123456789", 30)), err0),
-		streamCase("last-event-id/unsafe-bytes", rules(14), []server.Conn{
+		streamCase("last-event-id/unsafe-bytes", rules(14), []testserver.Conn{
 			ends("retry: 50\nid: a<b\"c{}\ndata: a\n\n"), ends("data: b\n\n"),
 		}, open1, msgID("a", "a<b\"c{}"), err0, open1, msgID("b", "a<b\"c{}"), err0),
-		streamCase("last-event-id/id-only-block", rules(14, 47, 48), []server.Conn{
+		streamCase("last-event-id/id-only-block", rules(14, 47, 48), []testserver.Conn{
 			ends("retry: 50\nid: 5\n\n"), ends("data: b\n\n"),
 		}, open1, err0, open1, msgID("b", "5"), err0),
-		streamCase("last-event-id/cut-by-eof-not-sent", rules(14, 22, 55), []server.Conn{
+		streamCase("last-event-id/cut-by-eof-not-sent", rules(14, 22, 55), []testserver.Conn{
 			ends("retry: 50\ndata: a\n\nid: x\ndata: b\n"), ends("data: c\n\n"),
 		}, open1, msg("a"), err0, open1, msg("c"), err0),
-		streamCase("last-event-id/persists-across-reconnects", rules(47, 55, 56), []server.Conn{
+		streamCase("last-event-id/persists-across-reconnects", rules(47, 55, 56), []testserver.Conn{
 			ends("retry: 50\nid: 7\ndata: a\n\n"), ends("data: b\n\n"), ends("id: 8\ndata: c\n\n"),
 		}, open1, msgID("a", "7"), err0, open1, msgID("b", "7"), err0, open1, msgID("c", "8"), err0),
-		streamCase("last-event-id/nul-ignored", rules(14, 43), []server.Conn{
+		streamCase("last-event-id/nul-ignored", rules(14, 43), []testserver.Conn{
 			ends("retry: 50\nid: 1\ndata: a\n\nid: x\x00y\ndata: b\n\n"), ends("data: c\n\n"),
 		}, open1, msgID("a", "1"), msgID("b", "1"), err0, open1, msgID("c", "1"), err0),
 	)
 
 	// Last-Event-ID, cross-origin.
 	xlei := func(name string, id string, allow bool) *scenario {
-		c := func(conn server.Conn) server.Conn {
+		c := func(conn testserver.Conn) testserver.Conn {
 			conn = cors(conn, "echo", false)
 			if allow {
 				conn.CORS.AllowHeaders = "Last-Event-ID"
 			}
 			return conn
 		}
-		return crossOrigin(streamCase(name, rules(15, 14), []server.Conn{
+		return crossOrigin(streamCase(name, rules(15, 14), []testserver.Conn{
 			c(ends("retry: 50\nid: " + id + "\ndata: a\n\n")), c(ends("data: b\n\n")),
 		}, open1, msgID("a", id), err0, open1, msgID("b", id), err0))
 	}
@@ -410,7 +410,7 @@ func requestScenarios() []*scenario {
 
 	// Redirects.
 	for _, code := range []int{301, 302, 303, 307, 308} {
-		same := streamCase(fmt.Sprintf("redirect/%d-same-origin", code), rules(16, 21), []server.Conn{
+		same := streamCase(fmt.Sprintf("redirect/%d-same-origin", code), rules(16, 21), []testserver.Conn{
 			redirect(code, "@S0@?redirected"), ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n"),
 		}, open1, msg("a"), err0, open1, msg("b"), err0)
 		same.spec.Sources[0].ChecksEnd = urlCheck
@@ -420,19 +420,19 @@ func requestScenarios() []*scenario {
 			}
 			return ""
 		}
-		cross := streamCase(fmt.Sprintf("redirect/%d-cross-origin", code), rules(16, 11, 50), []server.Conn{
+		cross := streamCase(fmt.Sprintf("redirect/%d-cross-origin", code), rules(16, 11, 50), []testserver.Conn{
 			redirect(code, "@OTHER@@S0@?redirected"), cors(ends("retry: 50\ndata: a\n\n"), "echo", false), cors(ends("data: b\n\n"), "echo", false),
 		}, open1, msg("a"), err0, open1, msg("b"), err0)
 		cross.spec.Sources[0].ChecksEnd = urlCheck
 		all = append(all, same, cross)
 	}
 	all = append(all,
-		failing("redirect/no-location", rules(16, 18), server.Conn{Status: 302, Chunks: chunks([]string{"data: x\n\n"})}),
-		streamCase("redirect/to-404", rules(16, 18, 58), []server.Conn{redirect(302, "@S0@?r"), withStatus(404)}, err2),
-		streamCase("redirect/to-other-origin-without-cors", rules(16, 20), []server.Conn{
+		failing("redirect/no-location", rules(16, 18), testserver.Conn{Status: 302, Chunks: chunks([]string{"data: x\n\n"})}),
+		streamCase("redirect/to-404", rules(16, 18, 58), []testserver.Conn{redirect(302, "@S0@?r"), withStatus(404)}, err2),
+		streamCase("redirect/to-other-origin-without-cors", rules(16, 20), []testserver.Conn{
 			redirect(302, "@OTHER@@S0@?r"), ends("data: a\n\n"),
 		}, err2),
-		streamCase("redirect/to-ftp", rules(16, 10), []server.Conn{redirect(302, "ftp://example.not/")}, err2),
+		streamCase("redirect/to-ftp", rules(16, 10), []testserver.Conn{redirect(302, "ftp://example.not/")}, err2),
 	)
 	return all
 }
@@ -455,16 +455,16 @@ func responseScenarios() []*scenario {
 		all = append(all, failing(fmt.Sprintf("status/%d", code), rules(18, 58, 61), withStatus(code)))
 	}
 	all = append(all,
-		streamCase("status/500-on-reconnect", rules(18, 21), []server.Conn{ends("retry: 50\ndata: a\n\n"), withStatus(500)},
+		streamCase("status/500-on-reconnect", rules(18, 21), []testserver.Conn{ends("retry: 50\ndata: a\n\n"), withStatus(500)},
 			open1, msg("a"), err0, err2),
-		streamCase("status/204-on-reconnect", rules(18, 21, 59), []server.Conn{ends("retry: 50\ndata: a\n\n")},
+		streamCase("status/204-on-reconnect", rules(18, 21, 59), []testserver.Conn{ends("retry: 50\ndata: a\n\n")},
 			open1, msg("a"), err0, err2),
 	)
 	for _, ct := range []string{
 		"text/event-stream; charset=utf-8", "TEXT/EVENT-STREAM", "Text/Event-Stream;foo=bar", "text/event-stream;",
 		"text/event-stream ;charset=utf-8", `text/event-stream;charset="utf-8"`, "text/event-stream; charset=utf-16",
 	} {
-		all = append(all, streamCase("content-type/accepted/"+ct, rules(17, 31), []server.Conn{withType(ct)}, open1, msg("x"), err0))
+		all = append(all, streamCase("content-type/accepted/"+ct, rules(17, 31), []testserver.Conn{withType(ct)}, open1, msg("x"), err0))
 	}
 	for _, ct := range []string{
 		"", "text/plain", "text/html", "text/event-stream-x", "text/event-streams", "bogus", "application/octet-stream",
@@ -477,9 +477,9 @@ func responseScenarios() []*scenario {
 		all = append(all, failing("content-type/refused/"+label, rules(19, 58), withType(ct)))
 	}
 	all = append(all,
-		streamCase("charset/iso-8859-1-is-utf8", rules(31, 17), []server.Conn{withType("text/event-stream; charset=iso-8859-1", "data: é€\n\n")},
+		streamCase("charset/iso-8859-1-is-utf8", rules(31, 17), []testserver.Conn{withType("text/event-stream; charset=iso-8859-1", "data: é€\n\n")},
 			open1, msg("é€"), err0),
-		streamCase("charset/windows-1252-is-utf8", rules(31, 32), []server.Conn{withType("text/event-stream; charset=windows-1252", "data: \x80\xe9!\n\n")},
+		streamCase("charset/windows-1252-is-utf8", rules(31, 32), []testserver.Conn{withType("text/event-stream; charset=windows-1252", "data: \x80\xe9!\n\n")},
 			open1, msg("\ufffd\ufffd!"), err0),
 		&scenario{
 			name:  "network/connection-refused",
@@ -488,36 +488,36 @@ func responseScenarios() []*scenario {
 			want:  []string{err0, err0},
 			noObs: true,
 		},
-		noObs(streamCase("network/no-response-same-origin", rules(20, 61), []server.Conn{
+		noObs(streamCase("network/no-response-same-origin", rules(20, 61), []testserver.Conn{
 			{NoResponse: true}, {NoResponse: true}, {NoResponse: true},
 		}, err0)),
-		noObs(crossOrigin(streamCase("network/no-response-cross-origin", rules(20, 11), []server.Conn{
-			{NoResponse: true, CORS: &server.CORS{AllowOrigin: "echo"}}, {NoResponse: true, CORS: &server.CORS{AllowOrigin: "echo"}},
-			{NoResponse: true, CORS: &server.CORS{AllowOrigin: "echo"}},
+		noObs(crossOrigin(streamCase("network/no-response-cross-origin", rules(20, 11), []testserver.Conn{
+			{NoResponse: true, CORS: &testserver.CORS{AllowOrigin: "echo"}}, {NoResponse: true, CORS: &testserver.CORS{AllowOrigin: "echo"}},
+			{NoResponse: true, CORS: &testserver.CORS{AllowOrigin: "echo"}},
 		}, err0))),
-		streamCase("network/reset-mid-body", rules(21, 59), []server.Conn{resets("retry: 50\ndata: a\n\n"), ends("data: b\n\n")},
+		streamCase("network/reset-mid-body", rules(21, 59), []testserver.Conn{resets("retry: 50\ndata: a\n\n"), ends("data: b\n\n")},
 			open1, msg("a"), err0, open1, msg("b"), err0),
-		streamCase("network/reset-mid-event", rules(21, 22), []server.Conn{resets("retry: 50\ndata: a\n\ndata: cut"), ends("data: b\n\n")},
+		streamCase("network/reset-mid-event", rules(21, 22), []testserver.Conn{resets("retry: 50\ndata: a\n\ndata: cut"), ends("data: b\n\n")},
 			open1, msg("a"), err0, open1, msg("b"), err0),
 		resetRaceScenario(),
-		streamCase("reconnect/three-times", rules(21, 54, 59, 61), []server.Conn{
+		streamCase("reconnect/three-times", rules(21, 54, 59, 61), []testserver.Conn{
 			ends("retry: 100\ndata: a\n\n"), ends("data: b\n\n"), ends("data: c\n\n"),
 		}, open1, msg("a"), err0, open1, msg("b"), err0, open1, msg("c"), err0),
-		timeout(streamCase("reconnect/default-delay", rules(21, 59), []server.Conn{ends("data: a\n\n"), ends("data: b\n\n")},
+		timeout(streamCase("reconnect/default-delay", rules(21, 59), []testserver.Conn{ends("data: a\n\n"), ends("data: b\n\n")},
 			open1, msg("a"), err0, open1, msg("b"), err0), 12000),
-		streamCase("reconnect/retry-survives", rules(56, 21), []server.Conn{
+		streamCase("reconnect/retry-survives", rules(56, 21), []testserver.Conn{
 			ends("retry: 150\ndata: a\n\n"), ends("data: b\n\n"), ends("data: c\n\n"),
 		}, open1, msg("a"), err0, open1, msg("b"), err0, open1, msg("c"), err0),
-		streamCase("reconnect/then-wrong-type", rules(19, 21), []server.Conn{ends("retry: 50\ndata: a\n\n"), withType("text/plain")},
+		streamCase("reconnect/then-wrong-type", rules(19, 21), []testserver.Conn{ends("retry: 50\ndata: a\n\n"), withType("text/plain")},
 			open1, msg("a"), err0, err2),
-		streamCase("reconnect/empty-body", rules(21, 17), []server.Conn{ends("retry: 50\n"), ends("data: b\n\n")},
+		streamCase("reconnect/empty-body", rules(21, 17), []testserver.Conn{ends("retry: 50\n"), ends("data: b\n\n")},
 			open1, err0, open1, msg("b"), err0),
 		parse1("eof/partial-event-discarded", rules(22), "data: a\n\ndata: b", msg("a")),
 		parse1("eof/partial-event-with-newline-discarded", rules(22), "data: a\n\ndata: b\n", msg("a")),
-		streamCase("eof/partial-event-retry-applies", rules(22, 44), []server.Conn{ends("data: a\n\nretry: 80\ndata: b\n"), ends("data: c\n\n")},
+		streamCase("eof/partial-event-retry-applies", rules(22, 44), []testserver.Conn{ends("data: a\n\nretry: 80\ndata: b\n"), ends("data: c\n\n")},
 			open1, msg("a"), err0, open1, msg("c"), err0),
 		parse1("eof/only-a-comment", rules(22, 37), ": hi\n"),
-		streamCase("event/shapes", rules(23, 24, 50, 61), []server.Conn{ends("data: a\n\n")}, open1, msg("a"), err0),
+		streamCase("event/shapes", rules(23, 24, 50, 61), []testserver.Conn{ends("data: a\n\n")}, open1, msg("a"), err0),
 		isTrustedScenario(),
 	)
 	return all
@@ -529,7 +529,7 @@ func timeout(sc *scenario, ms int) *scenario {
 }
 
 func isTrustedScenario() *scenario {
-	sc := streamCase("event/isTrusted", rules(23, 24, 50), []server.Conn{ends("event: error\ndata: a\n\n")}, open1, named("error", "a", ""), err0)
+	sc := streamCase("event/isTrusted", rules(23, 24, 50), []testserver.Conn{ends("event: error\ndata: a\n\n")}, open1, named("error", "a", ""), err0)
 	sc.diff = &docDiff{
 		reason: "events that script dispatches (dispatchEvent) always have isTrusted false; only the browser can make trusted events.",
 		check: func(n, o *run) []string {
@@ -562,31 +562,31 @@ func closeScenarios() []*scenario {
 		return sc
 	}
 	late := holds("data: a\n\n")
-	late.Chunks = append(late.Chunks, server.Chunk{Delay: 400 * time.Millisecond, Data: "data: b\n\n"})
+	late.Chunks = append(late.Chunks, testserver.Chunk{Delay: 400 * time.Millisecond, Data: "data: b\n\n"})
 	return []*scenario{
-		withActions(streamCase("close/inside-onopen", rules(25, 27, 52), []server.Conn{holds("data: a\n\ndata: b\n\n")},
+		withActions(streamCase("close/inside-onopen", rules(25, 27, 52), []testserver.Conn{holds("data: a\n\ndata: b\n\n")},
 			open1, closed), []string{"message"}, action{On: "open", Do: "close"}),
-		withActions(streamCase("close/inside-onopen-no-reconnect", rules(27, 28), []server.Conn{ends("retry: 10\ndata: a\n\n")},
+		withActions(streamCase("close/inside-onopen-no-reconnect", rules(27, 28), []testserver.Conn{ends("retry: 10\ndata: a\n\n")},
 			open1, closed), nil, action{On: "open", Do: "close"}),
-		withActions(streamCase("close/inside-onmessage-same-chunk", rules(26, 52, 25), []server.Conn{holds("data: a\n\ndata: b\n\ndata: c\n\n")},
+		withActions(streamCase("close/inside-onmessage-same-chunk", rules(26, 52, 25), []testserver.Conn{holds("data: a\n\ndata: b\n\ndata: c\n\n")},
 			open1, msg("a"), closed), []string{"message"}, action{On: "message", Do: "close"}),
-		withActions(streamCase("close/inside-onmessage-later-chunk", rules(26), []server.Conn{holds("data: a\n\n", "data: b\n\n")},
+		withActions(streamCase("close/inside-onmessage-later-chunk", rules(26), []testserver.Conn{holds("data: a\n\n", "data: b\n\n")},
 			open1, msg("a"), closed), nil, action{On: "message", Do: "close"}),
-		withActions(streamCase("close/inside-named-event", rules(26, 53), []server.Conn{holds("event: x\ndata: a\n\ndata: b\n\n")},
+		withActions(streamCase("close/inside-named-event", rules(26, 53), []testserver.Conn{holds("event: x\ndata: a\n\ndata: b\n\n")},
 			open1, named("x", "a", ""), closed), []string{"message"}, action{On: "x", Do: "close"}),
-		withActions(streamCase("close/inside-error-typed-message", rules(26, 50), []server.Conn{holds("event: error\ndata: a\n\ndata: b\n\n")},
+		withActions(streamCase("close/inside-error-typed-message", rules(26, 50), []testserver.Conn{holds("event: error\ndata: a\n\ndata: b\n\n")},
 			open1, named("error", "a", ""), closed), []string{"error"}, action{On: "error", Do: "close"}),
-		withActions(streamCase("close/inside-onerror", rules(28, 62, 30), []server.Conn{ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n")},
+		withActions(streamCase("close/inside-onerror", rules(28, 62, 30), []testserver.Conn{ends("retry: 50\ndata: a\n\n"), ends("data: b\n\n")},
 			open1, msg("a"), err0, closed), []string{"error"}, action{On: "error", Do: "close"}),
-		withActions(streamCase("close/inside-onerror-after-failure", rules(29, 62, 58), []server.Conn{withStatus(500)},
+		withActions(streamCase("close/inside-onerror-after-failure", rules(29, 62, 58), []testserver.Conn{withStatus(500)},
 			err2, closed), nil, action{On: "error", Do: "close"}),
-		withActions(streamCase("close/twice", rules(29, 25), []server.Conn{holds("data: a\n\n")},
+		withActions(streamCase("close/twice", rules(29, 25), []testserver.Conn{holds("data: a\n\n")},
 			open1, msg("a"), closed), nil, action{On: "message", Do: "closeTwice"}),
-		withActions(streamCase("close/pending-reconnect", rules(30, 28), []server.Conn{ends("retry: 300\ndata: a\n\n"), ends("data: b\n\n")},
+		withActions(streamCase("close/pending-reconnect", rules(30, 28), []testserver.Conn{ends("retry: 300\ndata: a\n\n"), ends("data: b\n\n")},
 			open1, msg("a"), err0, closed), nil, action{On: "error", DelayMs: 100, Do: "close"}),
-		noObs(withActions(streamCase("close/before-open", rules(25, 57, 52), []server.Conn{holds("data: a\n\n")},
+		noObs(withActions(streamCase("close/before-open", rules(25, 57, 52), []testserver.Conn{holds("data: a\n\n")},
 			closed), nil, action{On: "construct", Do: "close"})),
-		withActions(streamCase("close/while-open", rules(25, 26), []server.Conn{late},
+		withActions(streamCase("close/while-open", rules(25, 26), []testserver.Conn{late},
 			open1, msg("a"), closed), []string{"message"}, action{AfterMs: 200, Do: "close"}),
 	}
 }
@@ -601,8 +601,8 @@ func noObs(sc *scenario) *scenario {
 // soon as the reset arrives and drops what it had buffered but not yet
 // handed to the reader (a plain JS fetch reader loses it too).
 func resetRaceScenario() *scenario {
-	sc := streamCase("network/reset-right-after-data", rules(21, 59), []server.Conn{
-		{Chunks: chunks([]string{"retry: 50\ndata: a\n\n"}), End: server.EndReset}, ends("data: b\n\n"),
+	sc := streamCase("network/reset-right-after-data", rules(21, 59), []testserver.Conn{
+		{Chunks: chunks([]string{"retry: 50\ndata: a\n\n"}), End: testserver.EndReset}, ends("data: b\n\n"),
 	}, open1, msg("a"), err0, open1, msg("b"), err0)
 	// Lost with the data, retry: 50 may not apply: allow two default delays.
 	sc = timeout(sc, 12000)

@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/chromedp"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // The Go side of web/test/trace.mjs: the spec a page runs and the trace it
@@ -180,7 +180,7 @@ func (e entry) brief() string {
 type run struct {
 	impl    string
 	trace   trace
-	obs     [][]server.Observation // per connection list
+	obs     [][]testserver.Observation // per connection list
 	err     error                  // the run itself failed (tab, timeout)
 	fatal   []string               // uncaught exceptions, Go deaths
 	thrown  int                    // uncaught exceptions of the "throw" action (see thrownMarker)
@@ -216,8 +216,8 @@ func normalizer(ids []string) *strings.Replacer {
 
 // withConns returns conns with placeholders replaced in header values and
 // allowed origins.
-func withConns(conns []server.Conn, r *strings.Replacer) []server.Conn {
-	out := make([]server.Conn, len(conns))
+func withConns(conns []testserver.Conn, r *strings.Replacer) []testserver.Conn {
+	out := make([]testserver.Conn, len(conns))
 	for i, c := range conns {
 		if c.CORS != nil {
 			cc := *c.CORS
@@ -241,12 +241,12 @@ var idUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // runSpec runs sp with impl in a tab of the pool: it registers the connection
 // lists under ids unique to this run, runs the trace, and collects what the
 // server saw. With gc, it forces garbage collections during the run.
-func runSpec(name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
+func runSpec(name, impl string, sp spec, lists [][]testserver.Conn, gc bool) *run {
 	return runSpecIn(nil, name, impl, sp, lists, gc)
 }
 
 // runSpecIn is runSpec in the tab tt, or in a tab of the pool when tt is nil.
-func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]server.Conn, gc bool) *run {
+func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]testserver.Conn, gc bool) *run {
 	r := &run{impl: impl}
 	base := idUnsafe.ReplaceAllString(name, ".")
 	ids := make([]string, len(lists)) // server scenario ids, one per connection list
@@ -255,7 +255,7 @@ func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]server.Conn, gc bo
 	}
 	repl := placeholders(ids)
 	for i, conns := range lists {
-		env.srv.Handle(ids[i], server.Scenario{Conns: withConns(conns, repl)})
+		env.srv.Handle(ids[i], testserver.Scenario{Conns: withConns(conns, repl)})
 	}
 	raw, err := json.Marshal(sp)
 	if err != nil {
@@ -373,7 +373,7 @@ func (r *run) obsLines(k int) []string {
 	return out
 }
 
-func obsLine(o server.Observation) string {
+func obsLine(o testserver.Observation) string {
 	if o.IsProbe() {
 		return fmt.Sprintf("HEAD probe %s origin=%s", o.Path, o.Origin)
 	}

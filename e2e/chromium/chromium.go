@@ -1,7 +1,7 @@
 //go:build !js
 
 // Package chromium holds how the browser suite (e2e) and the benchmark
-// (e2e/cmd/bench) find, start and drive headless Chromium, so that both
+// (e2e/bench) find, start and drive headless Chromium, so that both
 // measure and test the same browser configuration and read its pages the
 // same way.
 package chromium

@@ -18,7 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 func main() {
@@ -44,7 +44,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		return 2
 	}
 	logger := log.New(stderr, "sseserver: ", log.LstdFlags)
-	opts := server.Options{
+	opts := testserver.Options{
 		Addr:      *addr,
 		OtherAddr: *other,
 		Static:    map[string]string{"/": *web, "/dist/": *dist},
@@ -52,7 +52,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	if !*quiet {
 		opts.Logf = logger.Printf
 	}
-	s, err := server.Start(opts)
+	s, err := testserver.Start(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "sseserver: %v\n", err)
 		return 1

@@ -18,7 +18,7 @@
 // Cache-Control: no-store and X-Accel-Buffering: no), every write has a
 // deadline so a client that stops reading is dropped, and [Server.Close]
 // ends held streams and waits for the handlers.
-package server
+package testserver
 
 import (
 	"context"

@@ -4,7 +4,7 @@
 // browser's own EventSource, two npm clients and a raw fetch reader in
 // headless Chromium, and writes BENCHMARKS.md and BENCHMARKS.json.
 //
-//	go run ./e2e/cmd/bench -dist dist -out BENCHMARKS.md
+//	cd e2e && go run ./bench -dist ../dist -web ../web -work ../.bench -out ../BENCHMARKS.md
 //
 // It starts the Go server (package server, plus its own /benchapi/
 // endpoints) on 127.0.0.1 and one headless Chromium, installs the npm peers
@@ -35,7 +35,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // The clients, in table order.
@@ -222,7 +222,7 @@ func benchMain(ctx context.Context, cfg *config) error {
 		static["/prof/"] = profDir
 	}
 	b.static = static
-	srv := server.New(server.Options{Static: static, WriteTimeout: writeTimeout})
+	srv := testserver.New(testserver.Options{Static: static, WriteTimeout: writeTimeout})
 	defer srv.Close()
 	b.api = newBenchAPI()
 	mux := http.NewServeMux()
@@ -313,16 +313,19 @@ func rotate(s []string, k int) []string {
 	return append(append([]string{}, s[k:]...), s[:k]...)
 }
 
+// moduleRoot is the directory of the library's module (the one holding
+// wasm/), found through the go command so that it works from the nested e2e
+// module, whose go.mod replaces the library with "../".
 func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/wasm-eventsource/wasm-eventsource").Output()
 	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %v", err)
+		return "", fmt.Errorf("go list -m github.com/wasm-eventsource/wasm-eventsource: %v (run the bench from the e2e module: cd e2e && go run ./bench)", err)
 	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run the bench from inside the module (go run ./e2e/cmd/bench)")
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return "", errors.New("run the bench from the e2e module (cd e2e && go run ./bench)")
 	}
-	return filepath.Dir(gomod), nil
+	return dir, nil
 }
 
 // scenario is a timed scenario: the request, what a run must receive, and

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
 
@@ -34,8 +34,8 @@ const (
 	llmToken  = "bench-secret-token"
 	llmPrompt = "Benchmark me: stream the tokens as fast as you can."
 	// writeTimeout bounds every write of every endpoint, the server
-	// package's (through server.Options) and ours.
-	writeTimeout = server.DefaultWriteTimeout
+	// package's (through testserver.Options) and ours.
+	writeTimeout = testserver.DefaultWriteTimeout
 )
 
 // llmWords are the deltas of the LLM stream, cycled: ASCII words, non-ASCII
@@ -108,10 +108,10 @@ func (a *benchAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // startStream sets the event stream headers, sends the opening comment
 // and returns the stream, or nil when the client is already gone.
-func startStream(w http.ResponseWriter) *server.Stream {
-	server.SetStreamHeaders(w.Header())
-	s := server.NewStream(w, writeTimeout)
-	if s.SendString(server.StreamOpening) != nil {
+func startStream(w http.ResponseWriter) *testserver.Stream {
+	testserver.SetStreamHeaders(w.Header())
+	s := testserver.NewStream(w, writeTimeout)
+	if s.SendString(testserver.StreamOpening) != nil {
 		return nil
 	}
 	return s
@@ -153,7 +153,7 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var err error
-		if n, err = server.IntParam(q, "n", 0, 1, maxCount); err != nil || n == 0 {
+		if n, err = testserver.IntParam(q, "n", 0, 1, maxCount); err != nil || n == 0 {
 			http.Error(w, "n: want a positive integer", http.StatusBadRequest)
 			return
 		}
@@ -167,11 +167,11 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf []byte
 	for i := 0; i < n; i++ {
-		if s.Send(server.AppendChatDelta(buf[:0], llmDelta(i))) != nil {
+		if s.Send(testserver.AppendChatDelta(buf[:0], llmDelta(i))) != nil {
 			return
 		}
 	}
-	_ = s.Send(server.AppendChatDone(buf[:0]))
+	_ = s.Send(testserver.AppendChatDone(buf[:0]))
 }
 
 // serveLatency: ?n=N&every=MS: ":ok", then every MS milliseconds one event
@@ -179,10 +179,10 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 // is taken right before the write.
 func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	n, err := server.IntParam(q, "n", 1000, 0, maxCount)
+	n, err := testserver.IntParam(q, "n", 1000, 0, maxCount)
 	every := 5
 	if err == nil {
-		every, err = server.IntParam(q, "every", 5, 1, 60_000)
+		every, err = testserver.IntParam(q, "every", 5, 1, 60_000)
 	}
 	if err != nil {
 		http.Error(w, "bad n or every: "+err.Error(), http.StatusBadRequest)
@@ -211,15 +211,15 @@ func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveMillion: ?n=N&size=B&gate=ID&pause=K1,K2,...: the /api/stream format
-// ("id: i", data server.BulkPayload(i, B)) through a 32 KiB buffer, as fast as
+// ("id: i", data testserver.BulkPayload(i, B)) through a 32 KiB buffer, as fast as
 // it goes; after event Ki it flushes, reports Ki on the gate and waits for
 // the driver to release it.
 func (a *benchAPI) serveMillion(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	n, err := server.IntParam(q, "n", 1000000, 0, maxCount)
+	n, err := testserver.IntParam(q, "n", 1000000, 0, maxCount)
 	size := 32
 	if err == nil {
-		size, err = server.IntParam(q, "size", 32, 0, server.BulkMaxSize)
+		size, err = testserver.IntParam(q, "size", 32, 0, testserver.BulkMaxSize)
 	}
 	g := a.gate(q.Get("gate"))
 	if err != nil || g == nil {
@@ -239,7 +239,7 @@ func (a *benchAPI) serveMillion(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(s, 32<<10)
 	var buf []byte
 	for i := 1; i <= n; i++ {
-		buf = server.AppendBulkEvent(buf[:0], i, size)
+		buf = testserver.AppendBulkEvent(buf[:0], i, size)
 		if _, err := bw.Write(buf); err != nil {
 			return
 		}
@@ -285,16 +285,16 @@ func utf16Len(s string) int {
 // prefix[k] is the body length up to and including event k, for the
 // checkpoints listed (raw reader progress).
 func expectBulk(n, size int, checkpoints ...int) (expect, map[int]int) {
-	e := expect{n: n, dataLen: n * size, first: server.BulkPayload(1, size), last: server.BulkPayload(n, size), lastID: strconv.Itoa(n)}
+	e := expect{n: n, dataLen: n * size, first: testserver.BulkPayload(1, size), last: testserver.BulkPayload(n, size), lastID: strconv.Itoa(n)}
 	want := map[int]bool{}
 	for _, k := range checkpoints {
 		want[k] = true
 	}
 	prefix := map[int]int{}
-	wire := len(server.StreamOpening)
+	wire := len(testserver.StreamOpening)
 	var buf []byte
 	for i := 1; i <= n; i++ {
-		buf = server.AppendBulkEvent(buf[:0], i, size)
+		buf = testserver.AppendBulkEvent(buf[:0], i, size)
 		wire += len(buf)
 		if want[i] {
 			prefix[i] = wire
@@ -306,13 +306,13 @@ func expectBulk(n, size int, checkpoints ...int) (expect, map[int]int) {
 
 func expectLLM(n int) expect {
 	e := expect{n: n, first: llmDelta(0), last: llmDelta(n - 1)}
-	wire := len(server.StreamOpening)
+	wire := len(testserver.StreamOpening)
 	var buf []byte
 	for i := 0; i < n; i++ {
 		e.dataLen += utf16Len(llmDelta(i))
-		buf = server.AppendChatDelta(buf[:0], llmDelta(i))
+		buf = testserver.AppendChatDelta(buf[:0], llmDelta(i))
 		wire += len(buf)
 	}
-	e.wireBytes = wire + len(server.AppendChatDone(buf[:0]))
+	e.wireBytes = wire + len(testserver.AppendChatDone(buf[:0]))
 	return e
 }

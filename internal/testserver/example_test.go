@@ -1,4 +1,4 @@
-package server_test
+package testserver_test
 
 import (
 	"fmt"
@@ -7,19 +7,19 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/wasm-eventsource/wasm-eventsource/server"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
 // A scenario scripts the responses; observations tell what was requested.
 func Example() {
-	s, err := server.Start(server.Options{})
+	s, err := testserver.Start(testserver.Options{})
 	if err != nil {
 		panic(err)
 	}
 	defer s.Close()
 
-	path := s.Handle("example", server.Scenario{Conns: []server.Conn{
-		{Chunks: []server.Chunk{{Data: "id: 1\ndata: hello\n\n"}}},
+	path := s.Handle("example", testserver.Scenario{Conns: []testserver.Conn{
+		{Chunks: []testserver.Chunk{{Data: "id: 1\ndata: hello\n\n"}}},
 	}})
 	for range 2 {
 		resp, err := http.Get(s.URL() + path)
@@ -46,13 +46,13 @@ func Example() {
 
 // New gives the handler alone, for httptest or another listener.
 func ExampleNew() {
-	s := server.New(server.Options{})
+	s := testserver.New(testserver.Options{})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 	defer s.Close() // first: ends held streams so that ts.Close does not wait for them
 
-	path := s.Handle("held", server.Scenario{Conns: []server.Conn{
-		{Chunks: []server.Chunk{{Data: "data: x\n\n"}}, End: server.EndHold},
+	path := s.Handle("held", testserver.Scenario{Conns: []testserver.Conn{
+		{Chunks: []testserver.Chunk{{Data: "data: x\n\n"}}, End: testserver.EndHold},
 	}})
 	resp, err := http.Get(ts.URL + path)
 	if err != nil {
