@@ -181,10 +181,10 @@ type run struct {
 	impl    string
 	trace   trace
 	obs     [][]testserver.Observation // per connection list
-	err     error                  // the run itself failed (tab, timeout)
-	fatal   []string               // uncaught exceptions, Go deaths
-	thrown  int                    // uncaught exceptions of the "throw" action (see thrownMarker)
-	console string                 // what the page logged during the run
+	err     error                      // the run itself failed (tab, timeout)
+	fatal   []string                   // uncaught exceptions, Go deaths
+	thrown  int                        // uncaught exceptions of the "throw" action (see thrownMarker)
+	console string                     // what the page logged during the run
 }
 
 // placeholders maps the spec's @...@ names to this run's values.
