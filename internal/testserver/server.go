@@ -87,6 +87,11 @@ type Options struct {
 	// ClockHistory is how many events each /api/clock channel keeps for
 	// Last-Event-ID replay. Zero means DefaultClockHistory.
 	ClockHistory int
+
+	// Wrap, when set, wraps the server's routing (scenarios, /api/, static
+	// files): the demo server puts its own routes in front. Wrapped
+	// handlers run inside the request logging and Close's tracking.
+	Wrap func(next http.Handler) http.Handler
 }
 
 // Server is the scenario, API and static file server. Create it with Start
@@ -94,6 +99,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	static []staticRoute
+	routed http.Handler // route, wrapped by Options.Wrap
 
 	closing   chan struct{} // closed by Close: held streams end
 	closeOnce sync.Once
@@ -151,6 +157,10 @@ func New(opts Options) *Server {
 		s.static = append(s.static, staticRoute{prefix, staticHandler(prefix, dir)})
 	}
 	sort.Slice(s.static, func(i, j int) bool { return len(s.static[i].prefix) > len(s.static[j].prefix) })
+	s.routed = http.HandlerFunc(s.route)
+	if opts.Wrap != nil {
+		s.routed = opts.Wrap(s.routed)
+	}
 	return s
 }
 
@@ -282,20 +292,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 
+	s.routed.ServeHTTP(sw, r)
+}
+
+// route sends a request to the scenarios, /api/ or the static files.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, "/s/"):
-		s.serveScenario(sw, r)
+		s.serveScenario(w, r)
 	case strings.HasPrefix(p, "/api/"):
-		s.serveAPI(sw, r)
+		s.serveAPI(w, r)
 	default:
 		for _, st := range s.static {
 			if strings.HasPrefix(p, st.prefix) || p+"/" == st.prefix {
-				st.h.ServeHTTP(sw, r)
+				st.h.ServeHTTP(w, r)
 				return
 			}
 		}
-		http.NotFound(sw, r)
+		http.NotFound(w, r)
 	}
 }
 
