@@ -16,7 +16,7 @@ NOINLINE  := -gcflags=all=-l -gcflags=runtime= -gcflags=github.com/wasm-eventsou
 WASMFLAGS := -trimpath -ldflags="-s -w" $(NOINLINE)
 JSEXEC    := $(GOROOT)/lib/wasm/go_js_wasm_exec
 
-.PHONY: all build test deps vet unit jstest e2e demo conformance bench clean
+.PHONY: all build test deps lint fmt vet staticcheck tidy buildcheck unit jstest fuzz benchonce e2e demo conformance bench clean
 
 all: build
 
@@ -43,26 +43,87 @@ deps:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "FATAL: no Chromium after install"; exit 1; }
 	@command -v node >/dev/null 2>&1 || { echo "FATAL: no node after install"; exit 1; }
 
-# Two modules: the library (root) and e2e/, a nested module holding what
-# needs chromedp (the browser suite, the bench, the shared Chromium setup).
-vet:
-	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./...
-	cd e2e && $(GO) vet ./...
-	cd e2e && GOOS=js GOARCH=wasm $(GO) vet ./...
+# Every module of the repository: the library (root) and e2e/, a nested
+# module holding what needs chromedp (the browser suite, the bench, the
+# shared Chromium setup). Found, not listed, so a new one is checked too.
+MODULES   := $(shell find . -name go.mod -not -path './.*' -not -path '*/node_modules/*' -printf '%h\n' | sort)
+# Tools are pinned and installed into .bin/ (ignored by git). staticcheck
+# 2026.2.2 (v0.8.2) is the first to know Go 1.26.
+BIN         := $(CURDIR)/.bin
+STATICCHECK := $(BIN)/staticcheck-v0.8.2/staticcheck
+FUZZTIME  ?= 5s
 
+# lint is what a reviewer checks before reading: formatting, vet and
+# staticcheck for both GOOS values, tidy modules, and the js-only build
+# constraints (internal/buildcheck). staticcheck findings listed in
+# .ci/staticcheck-known are printed but tolerated (see .ci/staticcheck).
+lint: fmt vet staticcheck tidy buildcheck
+
+fmt:
+	@files="$$(find . -name '*.go' -not -path './.*' -not -path '*/node_modules/*' -not -path '*/testdata/*' | xargs gofmt -l)"; \
+	if [ -n "$$files" ]; then echo "gofmt -l: these files are not formatted (run gofmt -w):"; echo "$$files"; exit 1; fi
+
+vet:
+	@set -e; for m in $(MODULES); do \
+		echo "go vet ($$m, native and js/wasm)"; \
+		(cd $$m && $(GO) vet ./... && GOOS=js GOARCH=wasm $(GO) vet ./...); \
+	done
+
+$(STATICCHECK):
+	GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+staticcheck: $(STATICCHECK)
+	@set -e; for m in $(MODULES); do \
+		echo "staticcheck ($$m, native and js/wasm)"; \
+		(cd $$m && $(CURDIR)/.ci/staticcheck $(STATICCHECK) && GOOS=js GOARCH=wasm $(CURDIR)/.ci/staticcheck $(STATICCHECK)); \
+	done
+
+tidy:
+	@set -e; for m in $(MODULES); do \
+		echo "go mod tidy -diff ($$m)"; \
+		(cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod or go.sum is not tidy: run go mod tidy there"; exit 1; }; \
+	done
+
+buildcheck:
+	$(GO) test -count=1 ./internal/buildcheck
+
+# unit runs the tests of every native package under the race detector:
+# all but the browser suite (e2e itself, see the e2e target).
 unit:
-	$(GO) test -count=1 ./sse/... ./wasm/...
-	$(GO) test -race -count=1 ./server/... ./internal/...
-	cd e2e && $(GO) test -count=1 ./bench/...
+	@set -e; for m in $(MODULES); do \
+		pkgs="$$(cd $$m && $(GO) list ./... | grep -v '/e2e$$' || true)"; \
+		[ -z "$$pkgs" ] || (cd $$m && echo "go test -race ($$m)" && $(GO) test -race -count=1 $$pkgs); \
+	done
 
 jstest:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(JSEXEC)" ./sse/... ./wasm/...
 
+# fuzz runs each fuzz target of every module for FUZZTIME (a target a new
+# test file adds is found by go test -list). A failing input is written to
+# the package's testdata/fuzz/ to be committed with its fix.
+fuzz:
+	@set -e; for m in $(MODULES); do \
+		for pkg in $$(cd $$m && $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -v '/e2e$$'); do \
+			for target in $$(cd $$m && $(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+				echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+				(cd $$m && $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg) || exit 1; \
+			done; \
+		done; \
+	done
+
+# benchonce runs every benchmark once, natively and under Node.js, so that
+# none can rot; the numbers mean nothing.
+benchonce:
+	@set -e; for m in $(MODULES); do \
+		pkgs="$$(cd $$m && $(GO) list ./... | grep -v '/e2e$$' || true)"; \
+		[ -z "$$pkgs" ] || (cd $$m && echo "benchmarks once ($$m)" && $(GO) test -count=1 -run='^$$' -bench=. -benchtime=1x $$pkgs); \
+	done
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(JSEXEC)" -run='^$$' -bench=. -benchtime=1x ./sse/... ./wasm/...
+
 e2e: build
 	cd e2e && $(GO) test -count=1 -timeout 10m .
 
-test: deps build vet unit jstest e2e
+test: deps build lint unit jstest fuzz benchonce e2e
 
 demo: build
 	$(GO) run ./server/cmd/sseserver -addr $(ADDR) -web web -dist $(DIST)
