@@ -47,11 +47,13 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	opts := testserver.Options{
 		Addr:      *addr,
 		OtherAddr: *other,
-		Static:    map[string]string{"/": *web, "/dist/": *dist},
 	}
 	if !*quiet {
 		opts.Logf = logger.Printf
 	}
+	// The pages, dist/ (precompressed) and the demo endpoints: demo.go.
+	stopDemo := make(chan struct{})
+	opts.Wrap = newDemo(*web, *dist, stopDemo, opts.Logf).wrap
 	s, err := testserver.Start(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "sseserver: %v\n", err)
@@ -67,6 +69,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	case <-stop:
 	}
 	logger.Printf("shutting down")
+	close(stopDemo)
 	if err := s.Close(); err != nil {
 		logger.Print(err)
 		return 1
