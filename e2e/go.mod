@@ -1,6 +1,6 @@
 module github.com/wasm-eventsource/wasm-eventsource/e2e
 
-go 1.26
+go 1.26.0
 
 replace github.com/wasm-eventsource/wasm-eventsource => ../
 
