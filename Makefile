@@ -31,7 +31,8 @@ build:
 	@ls -l $(DIST)
 
 # deps installs what the tests need on a fresh machine: a Chromium for the
-# browser tests and Node.js for the js/wasm unit tests. It never skips: when
+# browser tests, Node.js for the js/wasm unit tests and a redis-server for
+# the Redis store's tests (which start their own on a free loopback port). It never skips: when
 # it cannot install, it fails.
 deps:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { \
@@ -42,6 +43,10 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "FATAL: no Chromium after install"; exit 1; }
 	@command -v node >/dev/null 2>&1 || { echo "FATAL: no node after install"; exit 1; }
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "no redis-server found: installing Debian's redis-server (the Redis store's tests start one)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || { echo "FATAL: no redis-server after install"; exit 1; }
 
 # Every module of the repository: the library (root) and e2e/, a nested
 # module holding what needs chromedp (the browser suite, the bench, the
