@@ -41,8 +41,12 @@ deps:
 	@command -v node >/dev/null 2>&1 || { \
 		echo "no Node.js found: installing Debian's nodejs"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "no npm found (the package test packs dist/ and builds Vite and webpack apps): installing Debian's npm"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "FATAL: no Chromium after install"; exit 1; }
 	@command -v node >/dev/null 2>&1 || { echo "FATAL: no node after install"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "FATAL: no npm after install"; exit 1; }
 	@command -v redis-server >/dev/null 2>&1 || { \
 		echo "no redis-server found: installing Debian's redis-server (the Redis store's tests start one)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
