@@ -85,7 +85,7 @@ function send(prompt) {
     // sending the prompt again (and paying for it twice).
     resume: $("noresume").checked ? undefined : "/api/chat/resume",
   });
-  const st = { es, ctrl, answer, tokens: 0, lastId: "" };
+  const st = { es, ctrl, answer, tokens: 0, lastId: "", resuming: null };
   current = st;
   setStreaming(true);
   setState("connecting", "sending the prompt…");
@@ -103,9 +103,16 @@ function send(prompt) {
     span.className = "note";
     span.textContent = text;
     answer.append(span);
+    return span;
   };
 
-  es.onopen = () => setState("streaming", "tokens arrive as the server sends them");
+  es.onopen = () => {
+    if (st.resuming) {
+      st.resuming.textContent = `⟳ connection dropped; resumed after token ${st.tokens}, none lost or repeated`;
+      st.resuming = null;
+    }
+    setState("streaming", "tokens arrive as the server sends them");
+  };
   es.onmessage = (e) => {
     const { delta } = JSON.parse(e.data);
     // A text node per token: appending never re-parses what is there.
@@ -121,7 +128,7 @@ function send(prompt) {
     if (es.readyState !== es.CLOSED) {
       // The engine reconnects (resume): say so and wait.
       setState("resuming", `connection lost (${e.message}); resuming after event ${st.lastId || "-"}…`);
-      note("⟳ connection dropped, resuming");
+      st.resuming ??= note("⟳ connection dropped, resuming…");
       return;
     }
     showError(e);
