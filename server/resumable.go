@@ -144,7 +144,7 @@ func (w *Writer) Finish(ctx context.Context) error {
 // followWait is how long one Read of Follow waits for new entries before
 // checking its context again and reading anew (a store's Read may not see
 // ctx's end while it waits, as with Redis' XREAD BLOCK).
-const followWait = 5 * time.Second
+const followWait = time.Second
 
 // Follow yields the entries of stream after seq after, in order, waiting for
 // new ones until the stream is finished (then the sequence ends) or ctx

@@ -80,6 +80,11 @@ type Stream struct {
 	buf      []byte
 
 	hbDone chan struct{} // closed when the heartbeat goroutine ended; nil without heartbeats
+	// hbPanic is what a write of the heartbeat goroutine panicked with
+	// (a wrapping ResponseWriter may panic with http.ErrAbortHandler to
+	// cut the connection): re-raised in the handler's goroutine by the next
+	// Send or by Close, where net/http expects it.
+	hbPanic any
 }
 
 // NewStream starts an event stream on w: it sets Content-Type
@@ -223,6 +228,11 @@ func (s *Stream) SendEncoded(p []byte) error {
 // writeLocked writes and flushes p under one write deadline; the first
 // failure closes the stream.
 func (s *Stream) writeLocked(p []byte) error {
+	if s.hbPanic != nil {
+		v := s.hbPanic
+		s.hbPanic = nil
+		panic(v)
+	}
 	if s.err != nil {
 		return s.err
 	}
@@ -256,24 +266,43 @@ func (s *Stream) heartbeat(every time.Duration) {
 		case <-s.ctx.Done():
 			return
 		case now := <-t.C:
-			s.mu.Lock()
-			next := every - now.Sub(s.lastSend)
-			if next <= 0 {
-				if s.writeLocked(sse.AppendComment(s.buf[:0], "")) != nil {
-					s.mu.Unlock()
-					return
-				}
-				next = every
+			if !s.beat(now, every, t) {
+				return
 			}
-			s.mu.Unlock()
-			t.Reset(next)
 		}
 	}
 }
 
+// beat sends a heartbeat when the stream was silent for every, and re-arms
+// t; false when the stream is over.
+func (s *Stream) beat(now time.Time, every time.Duration, t *time.Timer) (ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			s.hbPanic = v
+			s.err = fmt.Errorf("%w: write aborted", ErrStreamClosed)
+			s.cancel()
+			ok = false
+		}
+	}()
+	next := every - now.Sub(s.lastSend)
+	if next <= 0 {
+		if s.writeLocked(sse.AppendComment(s.buf[:0], "")) != nil {
+			return false
+		}
+		next = every
+	}
+	t.Reset(next)
+	return true
+}
+
 // Close ends the stream: later Sends fail and the heartbeat goroutine is
 // stopped before Close returns, so that nothing writes to the
-// ResponseWriter after the handler returned. It leaves a last write
+// ResponseWriter after the handler returned. When a heartbeat write
+// panicked (a wrapping ResponseWriter aborting the response with
+// http.ErrAbortHandler), Close re-panics with the same value in the
+// handler's goroutine. It leaves a last write
 // deadline (WriteTimeout from now) for net/http to end the response. It is
 // safe to call more than once.
 func (s *Stream) Close() error {
@@ -287,5 +316,12 @@ func (s *Stream) Close() error {
 		<-s.hbDone
 	}
 	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	s.mu.Lock()
+	v := s.hbPanic
+	s.hbPanic = nil
+	s.mu.Unlock()
+	if v != nil {
+		panic(v)
+	}
 	return nil
 }

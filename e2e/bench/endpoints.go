@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/wasm-eventsource/wasm-eventsource/internal/chat"
 	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
@@ -167,11 +168,11 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf []byte
 	for i := 0; i < n; i++ {
-		if s.Send(testserver.AppendChatDelta(buf[:0], llmDelta(i))) != nil {
+		if s.Send(chat.AppendDelta(buf[:0], llmDelta(i))) != nil {
 			return
 		}
 	}
-	_ = s.Send(testserver.AppendChatDone(buf[:0]))
+	_ = s.Send(chat.AppendDone(buf[:0]))
 }
 
 // serveLatency: ?n=N&every=MS: ":ok", then every MS milliseconds one event
@@ -310,9 +311,9 @@ func expectLLM(n int) expect {
 	var buf []byte
 	for i := 0; i < n; i++ {
 		e.dataLen += utf16Len(llmDelta(i))
-		buf = testserver.AppendChatDelta(buf[:0], llmDelta(i))
+		buf = chat.AppendDelta(buf[:0], llmDelta(i))
 		wire += len(buf)
 	}
-	e.wireBytes = wire + len(testserver.AppendChatDone(buf[:0]))
+	e.wireBytes = wire + len(chat.AppendDone(buf[:0]))
 	return e
 }

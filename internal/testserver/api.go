@@ -3,9 +3,7 @@ package testserver
 import (
 	"bufio"
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/wasm-eventsource/wasm-eventsource/internal/chat"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
 
@@ -32,8 +30,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/api/clock":
 		s.serveClock(w, r)
-	case "/api/chat":
-		s.serveChat(w, r)
+	case "/api/chat", "/api/chat/resume":
+		s.chat.ServeHTTP(w, r)
 	case "/api/stream":
 		s.serveBulk(w, r)
 	case "/api/echo":
@@ -99,137 +97,9 @@ func IntParam(q url.Values, name string, def, min, max int) (int, error) {
 	return v, nil
 }
 
-// ChatDeltas returns the "delta" strings /api/chat streams for prompt, in
-// order: a canned answer quoting the prompt, split into words, each word
-// after the first with its leading space, so that their concatenation is the
-// whole answer.
-func ChatDeltas(prompt string) []string {
-	answer := "You said: " + prompt + ". This answer is streamed one word at a time, the way a language model streams its tokens."
-	words := strings.Fields(answer)
-	for i := 1; i < len(words); i++ {
-		words[i] = " " + words[i]
-	}
-	return words
-}
-
-// serveChat is POST /api/chat?delay=ms, an LLM-like endpoint.
-//
-// It requires "Authorization: Bearer <token>" (DemoToken or one of
-// Options.Tokens; 401 otherwise) and a JSON body {"prompt": "<non-empty
-// string>"} (400 otherwise); errors are JSON {"error": "..."} and no stream.
-// Then it streams ":ok\n\n", one `data: {"delta":"<word>"}` event per word
-// of ChatDeltas(prompt), delay ms apart (default 30), then
-// "event: done\ndata: [DONE]\n\n", and ends.
-func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		jsonError(w, http.StatusMethodNotAllowed, "use POST")
-		return
-	}
-	if !s.validToken(r.Header.Get("Authorization")) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="wasm-eventsource demo"`)
-		jsonError(w, http.StatusUnauthorized, "missing or invalid bearer token")
-		return
-	}
-	delay, err := IntParam(r.URL.Query(), "delay", 30, 0, 10_000)
-	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	prompt, err := parsePrompt(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		code := http.StatusBadRequest
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			code = http.StatusRequestEntityTooLarge
-		}
-		jsonError(w, code, err.Error())
-		return
-	}
-
-	SetStreamHeaders(w.Header())
-	sw := NewStream(w, s.opts.WriteTimeout)
-	if err := sw.SendString(StreamOpening); err != nil {
-		return
-	}
-	ctx := r.Context()
-	var buf []byte
-	for i, d := range ChatDeltas(prompt) {
-		if i > 0 && !s.sleep(ctx, time.Duration(delay)*time.Millisecond) {
-			return
-		}
-		if err := sw.Send(AppendChatDelta(buf[:0], d)); err != nil {
-			return
-		}
-	}
-	_ = sw.Send(AppendChatDone(buf[:0]))
-}
-
-// AppendChatDelta appends the event /api/chat sends for one delta,
-// `data: {"delta":"<delta>"}` and a blank line, the delta encoded as a JSON
-// string without HTML escaping ("<", ">" and "&" are sent as they are).
-func AppendChatDelta(dst []byte, delta string) []byte {
-	b := bytes.NewBuffer(append(dst, `data: {"delta":`...))
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(delta) // cannot fail: invalid UTF-8 is encoded as U+FFFD
-	dst = b.Bytes()
-	dst = dst[:len(dst)-1] // Encode's newline
-	return append(dst, "}\n\n"...)
-}
-
-// AppendChatDone appends the event that ends an /api/chat stream:
-// "event: done\ndata: [DONE]\n\n".
-func AppendChatDone(dst []byte) []byte {
-	return append(dst, "event: done\ndata: [DONE]\n\n"...)
-}
-
-// validToken checks an Authorization header value against the accepted
-// bearer tokens, in constant time per token.
-func (s *Server) validToken(auth string) bool {
-	scheme, token, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	token = strings.TrimSpace(token)
-	if token == "" {
-		return false
-	}
-	tok := []byte(token)
-	valid := false
-	for _, t := range s.tokens {
-		if subtle.ConstantTimeCompare(tok, t) == 1 {
-			valid = true
-		}
-	}
-	return valid
-}
-
-// parsePrompt reads {"prompt": "..."}: exactly one JSON object whose
-// "prompt" member is a non-blank string (other members are ignored).
-func parsePrompt(body io.Reader) (string, error) {
-	dec := json.NewDecoder(body)
-	var req struct {
-		Prompt *string `json:"prompt"`
-	}
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return "", err
-		}
-		return "", fmt.Errorf(`body: want a JSON object {"prompt": string}: %v`, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return "", errors.New("body: trailing data after the JSON object")
-	}
-	if req.Prompt == nil {
-		return "", errors.New(`body: missing "prompt"`)
-	}
-	if strings.TrimSpace(*req.Prompt) == "" {
-		return "", errors.New(`body: "prompt" is empty`)
-	}
-	return *req.Prompt, nil
-}
+// ChatDeltas returns the "delta" strings /api/chat streams for prompt
+// (chat.Deltas).
+func ChatDeltas(prompt string) []string { return chat.Deltas(prompt) }
 
 // marshalNoEscape is json.Marshal without HTML escaping and trailing newline.
 func marshalNoEscape(v any) (string, error) {

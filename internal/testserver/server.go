@@ -35,10 +35,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wasm-eventsource/wasm-eventsource/internal/chat"
+	"github.com/wasm-eventsource/wasm-eventsource/server"
 )
 
 // DemoToken is the bearer token /api/chat always accepts.
-const DemoToken = "demo-token"
+const DemoToken = chat.DemoToken
 
 // Defaults of the zero Options.
 const (
@@ -61,6 +64,11 @@ type Options struct {
 	// Logf, when set, receives one line per request and the http.Server's
 	// own errors. It is called from handler goroutines until Close returns.
 	Logf func(format string, args ...any)
+
+	// ChatStore keeps the answers of /api/chat for /api/chat/resume; nil
+	// means one in memory. Several servers sharing a store (Redis) resume
+	// one another's answers.
+	ChatStore server.Store
 
 	// Tokens are bearer tokens /api/chat accepts besides DemoToken. They
 	// are read once, by New.
@@ -109,7 +117,7 @@ type Server struct {
 	active    sync.WaitGroup // handlers and clock tickers; Add only under mu while !closed
 	scenarios map[string]*scenarioState
 	origins   map[string]bool
-	tokens    [][]byte // bearer tokens /api/chat accepts: DemoToken and Options.Tokens
+	chat      *chat.Handler // /api/chat and /api/chat/resume
 
 	clocks clocks
 
@@ -143,10 +151,12 @@ func New(opts Options) *Server {
 		origins:   make(map[string]bool),
 	}
 	s.clocks.init(s)
-	s.tokens = append(s.tokens, []byte(DemoToken))
-	for _, t := range opts.Tokens {
-		s.tokens = append(s.tokens, []byte(t))
-	}
+	s.chat = chat.New(chat.Options{
+		Store:  opts.ChatStore,
+		Tokens: opts.Tokens,
+		Stream: server.StreamOptions{WriteTimeout: opts.WriteTimeout},
+		Logf:   opts.Logf,
+	})
 	for _, o := range opts.AllowOrigins {
 		s.origins[o] = true
 	}
@@ -239,6 +249,7 @@ func (s *Server) Close() error {
 		s.closed = true
 		close(s.closing)
 		s.mu.Unlock()
+		s.chat.Close() // ends the generations and the chat streams
 
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -221,23 +221,35 @@ func (s *Store) Read(ctx context.Context, stream string, after uint64, wait time
 	if after == 0 {
 		from = "(" + idOpen
 	}
-	msgs, err := s.rdb.XRangeN(ctx, k, from, "+", s.opts.ReadCount).Result()
-	if err != nil {
-		return nil, false, fmt.Errorf("redisstore: read %s: %w", stream, err)
-	}
-	if len(msgs) > 0 {
-		return convert(msgs, after)
-	}
-	// Nothing after: the stream is empty there, finished before it, or gone.
-	last, err := s.rdb.XRevRangeN(ctx, k, "+", "-", 1).Result()
-	if err != nil {
-		return nil, false, fmt.Errorf("redisstore: read %s: %w", stream, err)
-	}
-	if len(last) == 0 {
-		return nil, false, server.ErrStreamNotFound
-	}
-	if last[0].Values[fieldType] == markEnd {
-		return nil, true, nil
+	for {
+		msgs, err := s.rdb.XRangeN(ctx, k, from, "+", s.opts.ReadCount).Result()
+		if err != nil {
+			return nil, false, fmt.Errorf("redisstore: read %s: %w", stream, err)
+		}
+		if len(msgs) > 0 {
+			return convert(msgs, after)
+		}
+		// Nothing after: the stream is empty there, finished right there,
+		// or gone. Entries appended since the XRANGE send us back to it.
+		last, err := s.rdb.XRevRangeN(ctx, k, "+", "-", 1).Result()
+		if err != nil {
+			return nil, false, fmt.Errorf("redisstore: read %s: %w", stream, err)
+		}
+		if len(last) == 0 {
+			return nil, false, server.ErrStreamNotFound
+		}
+		seq := uint64(0)
+		if last[0].ID != idOpen {
+			if seq, _, err = parseID(last[0].ID); err != nil {
+				return nil, false, err
+			}
+		}
+		if last[0].Values[fieldType] == markEnd && seq <= after+1 {
+			return nil, true, nil
+		}
+		if seq <= after {
+			break // nothing new: wait
+		}
 	}
 	if wait <= 0 {
 		return nil, false, nil

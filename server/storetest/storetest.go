@@ -152,9 +152,15 @@ func testReadAfter(t *testing.T, s server.Store, id string) {
 
 func testWaitForAppend(t *testing.T, s server.Store, id string) {
 	mustCreate(t, s, id)
+	appended := make(chan error, 1)
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		appendN(t, s, id, 1, 1)
+		appended <- s.Append(context.Background(), id, server.Entry{Seq: 1, Data: "d1"})
+	}()
+	defer func() {
+		if err := <-appended; err != nil {
+			t.Errorf("Append: %v", err)
+		}
 	}()
 	start := time.Now()
 	got, fin, err := s.Read(ctx(t), id, 0, 5*time.Second)

@@ -7,9 +7,17 @@
 //
 // A second origin for cross-origin demos listens on -other (any free
 // loopback port by default); GET /api/origins tells pages where it is.
+//
+// The chat (POST /api/chat, GET /api/chat/resume) keeps its answers in
+// memory, or with -redis in Redis, so that two processes serve one
+// another's answers:
+//
+//	sseserver -addr 127.0.0.1:8080 -redis redis://127.0.0.1:6379/0 &
+//	sseserver -addr 127.0.0.1:8081 -redis redis://127.0.0.1:6379/0 &
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -17,8 +25,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
+	"github.com/wasm-eventsource/wasm-eventsource/server/redisstore"
 )
 
 func main() {
@@ -36,6 +46,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	web := fs.String("web", "web", "directory served at /")
 	dist := fs.String("dist", "dist", "directory served at /dist/")
 	quiet := fs.Bool("q", false, "do not log requests")
+	redisURL := fs.String("redis", "", "keep the chat answers in this Redis (redis://127.0.0.1:6379/0), so that several sseserver processes resume one another's answers; default: in memory")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,6 +61,17 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	}
 	if !*quiet {
 		opts.Logf = logger.Printf
+	}
+	if *redisURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		store, closeRedis, err := redisstore.Open(ctx, *redisURL, redisstore.Options{})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "sseserver: -redis: %v\n", err)
+			return 1
+		}
+		defer closeRedis()
+		opts.ChatStore = store
 	}
 	// The pages, dist/ (precompressed) and the demo endpoints: demo.go.
 	stopDemo := make(chan struct{})
