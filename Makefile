@@ -16,7 +16,7 @@ NOINLINE  := -gcflags=all=-l -gcflags=runtime= -gcflags=github.com/wasm-eventsou
 WASMFLAGS := -trimpath -ldflags="-s -w" $(NOINLINE)
 JSEXEC    := $(GOROOT)/lib/wasm/go_js_wasm_exec
 
-.PHONY: all build test deps lint fmt vet staticcheck tidy buildcheck unit jstest fuzz benchonce e2e demo conformance bench clean
+.PHONY: all build test deps lint fmt vet staticcheck tidy buildcheck unit jstest fuzz benchonce e2e demo screenshots conformance bench clean
 
 all: build
 
@@ -136,6 +136,11 @@ test: deps build lint unit jstest fuzz benchonce e2e
 
 demo: build
 	$(GO) run ./server/cmd/sseserver -addr $(ADDR) -web web -dist $(DIST)
+
+# screenshots drives the demos in headless Chromium (TestDemos) and writes
+# docs/screenshots/*.png, which README.md shows.
+screenshots: deps build
+	cd e2e && UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -timeout 5m -run 'TestDemos' .
 
 conformance: deps build
 	cd e2e && CONFORMANCE_REPORT=$(CURDIR)/CONFORMANCE.md $(GO) test -count=1 -timeout 10m -run 'TestConformance' .
