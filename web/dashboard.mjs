@@ -11,7 +11,7 @@ import { load } from "/dist/eventsource.mjs";
 const EventSource = await load();
 const $ = (id) => document.getElementById(id);
 const STATES = ["CONNECTING", "OPEN", "CLOSED"];
-const LOG_LINES = 18;
+const LOG_LINES = 22;
 const SPARK = 120;
 
 // The data the listeners update.
