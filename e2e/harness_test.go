@@ -102,7 +102,9 @@ func setUp(m *testing.M) (int, error) {
 	env.browser = b
 	env.slots = make(chan struct{}, maxParallel)
 
+	startLoadSampler()
 	code := m.Run()
+	fmt.Fprint(os.Stderr, summary())
 	if err := b.Close(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: closing Chromium: %v\n", err)
 	}
@@ -167,7 +169,7 @@ func newTab(impl string) (*tab, error) {
 		return tt, fmt.Errorf("%s tab: %w", impl, err)
 	}
 	err = chromium.Open(tt.ctx, env.srv.URL()+"/test/runner.html#"+impl,
-		`globalThis.runnerState !== "loading" && globalThis.runnerState`, tabStartTimeout)
+		`globalThis.runnerState !== "loading" && globalThis.runnerState`, scaled(tabStartTimeout))
 	if err != nil {
 		return tt, fmt.Errorf("%s tab: %w", impl, err)
 	}
@@ -196,7 +198,7 @@ func (p *tabPool) get() (*tab, error) {
 		select {
 		case tt := <-p.idle:
 			// Still alive and ready? (A page can die while idle.)
-			if s, err := evalIn[string](tt, "globalThis.runnerState", 5*time.Second); err != nil || s != "ready" {
+			if s, err := evalIn[string](tt, "globalThis.runnerState", scaled(5*time.Second)); err != nil || s != "ready" {
 				tt.cancel()
 				continue
 			}
@@ -262,17 +264,17 @@ func TestHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := evalIn[int](tt, `setTimeout(() => { throw new Error("harness-boom"); }, 0), 1`, 10*time.Second); err != nil {
+	if _, err := evalIn[int](tt, `setTimeout(() => { throw new Error("harness-boom"); }, 0), 1`, scaled(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := evalIn[int](tt, `console.log("panic: harness-test"), 1`, 10*time.Second); err != nil {
+	if _, err := evalIn[int](tt, `console.log("panic: harness-test"), 1`, scaled(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	// An exception the "throw" action throws on purpose is counted, not fatal.
-	if _, err := evalIn[int](tt, `setTimeout(() => { throw new Error(`+strconv.Quote(thrownMarker)+`); }, 0), 1`, 10*time.Second); err != nil {
+	if _, err := evalIn[int](tt, `setTimeout(() => { throw new Error(`+strconv.Quote(thrownMarker)+`); }, 0), 1`, scaled(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(scaled(5 * time.Second))
 	for time.Now().Before(deadline) && (len(tt.fatals()) < 2 || tt.console.Expected() < 1) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -145,8 +145,12 @@ func retryScenarios() []*scenario {
 	for _, c := range []struct{ label, line string }{
 		{"two-spaces", "retry:  50"}, {"suffix", "retry: 50x"}, {"prefix", "retry: x50"}, {"negative", "retry: -50"},
 		{"plus", "retry: +50"}, {"exponent", "retry: 5e1"}, {"decimal", "retry: 50.0"}, {"trailing-space", "retry: 50 "},
-		{"empty", "retry:"}, {"no-colon", "retry"}, {"capitalised", "Retry: 50"}, {"space-before-colon", "retry : 50"},
+		{"capitalised", "Retry: 50"}, {"space-before-colon", "retry : 50"},
 		{"fullwidth-digits", "retry: ５０"}, {"hex", "retry: 0x32"}, {"tab", "retry:\t50"}, {"arabic-indic-digits", "retry: ٥٠"},
+		// Chromium reads the value with ToUInt64Strict: one that overflows
+		// 64 bits is not taken (2^64, twenty nines, ...).
+		{"overflow-2^64", "retry: 18446744073709551616"}, {"overflow-twenty-nines", "retry: 99999999999999999999"},
+		{"overflow-far", "retry: 000123456789012345678901234567890"},
 	} {
 		sc := retryCase("retry/ignored/"+c.label, rules(44, 45), "retry: 800\ndata: a\n\n"+c.line+"\ndata: b\n\n", msg("a"), msg("b"))
 		sc.checklist = func(n *run) string {
@@ -158,9 +162,31 @@ func retryScenarios() []*scenario {
 		}
 		all = append(all, sc)
 	}
+	// An empty value restores the default reconnection time in Chromium.
+	for _, c := range []struct{ label, line string }{{"empty", "retry:"}, {"no-colon", "retry"}, {"space", "retry: "}} {
+		sc := retryCase("retry/empty-restores-default/"+c.label, rules(44, 45), "retry: 800\ndata: a\n\n"+c.line+"\ndata: b\n\n", msg("a"), msg("b"))
+		sc.deviates = "Chromium restores the default reconnection time (3000 ms) on an empty retry value; the checklist " +
+			"(rule 44) says to ignore the field."
+		sc.checklist = func(n *run) string {
+			if gaps := n.requestGaps(0); len(gaps) == 1 && !closeEnough(gaps[0], 3000*time.Millisecond) {
+				return fmt.Sprintf("native waited %v after %q, not the default 3000 ms", gaps[0].Round(10*time.Millisecond), c.line)
+			}
+			return ""
+		}
+		all = append(all, sc)
+	}
 	// Huge values: no reconnection within the trace's 2 s.
 	for _, v := range []string{"2147483648", "4294967296", "99999999999999999999999"} {
 		sc := streamCase("retry/huge/"+v, rules(44), []testserver.Conn{ends("retry: " + v + "\ndata: a\n\n"), ends("data: z\n\n")},
+			open1, msg("a"), err0)
+		sc.spec.StopAfter = &stop{Ms: 2000}
+		all = append(all, sc)
+	}
+	// Huge values that fit in 64 bits are taken (the timer never fires):
+	// after retry: 50 there is no reconnection within 2 s, where a value
+	// ignored would leave 50 ms.
+	for _, v := range []string{"2147483648", "9223372036854775808", "18446744073709551615"} {
+		sc := streamCase("retry/huge-replaces-50/"+v, rules(44), []testserver.Conn{ends("retry: 50\nretry: " + v + "\ndata: a\n\n"), ends("data: z\n\n")},
 			open1, msg("a"), err0)
 		sc.spec.StopAfter = &stop{Ms: 2000}
 		all = append(all, sc)

@@ -257,6 +257,8 @@ func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]testserver.Conn, g
 	for i, conns := range lists {
 		env.srv.Handle(ids[i], testserver.Scenario{Conns: withConns(conns, repl)})
 	}
+	// Every time-out has the slack of timeScale (see load_test.go).
+	sp.TimeoutMs = scaledTimeoutMs(sp.TimeoutMs)
 	raw, err := json.Marshal(sp)
 	if err != nil {
 		r.err = err
@@ -277,9 +279,9 @@ func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]testserver.Conn, g
 		}
 		release = pool.put
 	}
-	// The page gives up after timeoutMs (8 s when unset): leave it 15 s
-	// more to answer.
-	timeout := time.Duration(sp.TimeoutMs)*time.Millisecond + 15*time.Second
+	// The page gives up after timeoutMs: leave it 15 s more (scaled) to
+	// answer.
+	timeout := time.Duration(sp.TimeoutMs)*time.Millisecond + scaled(15*time.Second)
 	stopGC := make(chan struct{})
 	gcDone := make(chan struct{})
 	go func() {

@@ -23,7 +23,8 @@
  *                          // on the n-th (default 1st) event of type on, at once or
  *                          // delayMs later; afterMs after construction
  *                          // do: "close", "closeTwice", "microtask" (queue a microtask
- *                          // that records "#microtask"), "throw" (the listener throws)
+ *                          // that records "#microtask"), "throw" (the listener throws),
+ *                          // "windowStop" (window.stop(), in a page; records "#stop")
  *     checks: {name: expr},    // evaluated right after construction (es, ES in scope)
  *     checksEnd: {name: expr}, // evaluated when the trace ends, before the cleanup close()
  *     stopAfter: {events},     // close this source after that many recorded events
@@ -129,6 +130,13 @@ export async function runTrace(spec, ES) {
         }
         entry.readyState = es.readyState;
         trace.entries.push(entry);
+        checkDone();
+        break;
+      }
+      case "windowStop": {
+        // window.stop() aborts every fetch of the document (pages only).
+        globalThis.stop();
+        trace.entries.push({ src: st.i, via: "action", type: "#stop", readyState: es.readyState, t: now() });
         checkDone();
         break;
       }

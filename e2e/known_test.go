@@ -1,0 +1,20 @@
+//go:build !js
+
+package e2e
+
+// knownFailing lists the conformance scenarios that ours fails today, each
+// with what has to change for it to pass. A listed scenario whose ours
+// differs from native does not fail the run, but it is printed as KNOWN
+// FAILING in the test output, in the summary at the end of every run and in
+// the report; one that passes fails the run until its line is removed, so
+// the list only shrinks. Only a difference of ours is tolerated: a broken
+// run (an exception, a dead tab, native timing out) or a stale expectation
+// fails whatever the list says.
+//
+// Empty it, never grow it to make a run green: a new failure is a bug.
+var knownFailing = map[string]string{
+	// Issue 8, engine side (wasm/): each fails until its fix lands.
+	`content-type/accepted/text/event-stream; foo="bar;charset=latin1"`: "issue 8: the engine splits the Content-Type at a quoted ';' and sees charset=latin1",
+	"redirect/loop":                "issue 8: on a redirect loop native reconnects (network error, every 3 s); ours fails at once",
+	"close/window-stop-while-open": "issue 8: after window.stop() native is CLOSED; ours reconnects",
+}
