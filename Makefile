@@ -104,8 +104,12 @@ unit:
 		[ -z "$$pkgs" ] || (cd $$m && echo "go test -race ($$m)" && $(GO) test -race -count=1 $$pkgs); \
 	done
 
-jstest:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(JSEXEC)" ./sse/... ./wasm/...
+# jstest runs the sse tests as js/wasm under Node.js, and the host
+# (eventsource.mjs) with the Go core (eventsource.wasm) from dist/ under
+# Node's test runner with a scripted fetch.
+jstest: build
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(JSEXEC)" ./sse/...
+	node --test jsglue/test/
 
 # fuzz runs each fuzz target of every module for FUZZTIME (a target a new
 # test file adds is found by go test -list). A failing input is written to

@@ -1,9 +1,8 @@
-package main
+package core
 
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestCheckContentType(t *testing.T) {
@@ -67,24 +66,6 @@ func TestOriginOf(t *testing.T) {
 	}
 }
 
-func TestReconnectDelay(t *testing.T) {
-	for _, tc := range []struct {
-		ms   int64
-		ok   bool
-		want time.Duration
-	}{
-		{0, false, 3 * time.Second},
-		{0, true, 0},
-		{50, true, 50 * time.Millisecond},
-		{1 << 40, true, maxTimer},
-		{-1, true, maxTimer},
-	} {
-		if got := reconnectDelay(tc.ms, tc.ok); got != tc.want {
-			t.Errorf("reconnectDelay(%d, %v) = %v, want %v", tc.ms, tc.ok, got, tc.want)
-		}
-	}
-}
-
 func TestLatin1(t *testing.T) {
 	if got := latin1("abc"); got != "abc" {
 		t.Errorf("ascii changed: %q", got)
@@ -92,25 +73,5 @@ func TestLatin1(t *testing.T) {
 	// "é" is C3 A9 in UTF-8: two code points U+00C3 U+00A9, sent as those two bytes.
 	if got := latin1("é"); got != "\u00c3\u00a9" {
 		t.Errorf("latin1(é) = %q", got)
-	}
-}
-
-func TestShouldReconnect(t *testing.T) {
-	yes, no := true, false
-	for _, tc := range []struct {
-		method string
-		opt    *bool
-		want   bool
-	}{
-		{"GET", nil, true},
-		{"get", nil, true},
-		{"POST", nil, false},
-		{"PUT", nil, false},
-		{"POST", &yes, true},
-		{"GET", &no, false},
-	} {
-		if got := shouldReconnect(tc.method, tc.opt); got != tc.want {
-			t.Errorf("shouldReconnect(%q, %v) = %v", tc.method, tc.opt, got)
-		}
 	}
 }
