@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/andybalholm/brotli v1.3.0
-	github.com/hack-pad/safejs v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
