@@ -80,10 +80,12 @@ export interface EventSourceConstructor {
 }
 
 export interface LoadOptions {
-  /** Where eventsource.wasm is. Default: next to this module. */
+  /**
+   * Where eventsource.wasm is, fetched as it is (a relative string resolves against the page,
+   * as `fetch` resolves it). Default: the file next to this module, found through
+   * `new URL("./eventsource.wasm", import.meta.url)`, which bundlers emit as an asset.
+   */
   wasmURL?: string | URL;
-  /** Where the Go toolchain's wasm_exec.js is. Default: next to this module. */
-  wasmExecURL?: string | URL;
 }
 
 /** Loads the WebAssembly engine (once; later calls return the same promise) and resolves to the class. */
