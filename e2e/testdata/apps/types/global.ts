@@ -1,0 +1,22 @@
+// The global augmentation of wasm-eventsource/global: after install(),
+// code that uses the global EventSource passes our options and gets our
+// close event. Type-checked by e2e/package_test.go.
+import { install } from "wasm-eventsource/global";
+import type { EventSourceErrorEvent } from "wasm-eventsource/global";
+
+await install();
+
+const es = new EventSource("/api/chat", {
+  method: "POST",
+  headers: { Authorization: "Bearer token" },
+  body: JSON.stringify({ prompt: "hi" }),
+  reconnect: false,
+});
+es.onclose = () => console.log("the answer is complete");
+es.addEventListener("close", (e: Event) => console.log(e.type));
+es.onerror = (e) => {
+  const err = e as EventSourceErrorEvent;
+  console.log(err.status, err.message);
+};
+// Native options still type-check.
+new EventSource("/api/clock", { withCredentials: true });
