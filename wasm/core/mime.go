@@ -75,31 +75,48 @@ func parseMIMEType(v string) (essence, charset string, hasCharset, ok bool) {
 	if !found || !isToken(typ) || !isToken(sub) {
 		return "", "", false, false
 	}
+	// Parameters: a quoted value may hold ';' (foo="a;charset=x" is one
+	// parameter named foo), so the rest is scanned, not split.
 	for rest != "" && !hasCharset {
-		var p string
-		p, rest, _ = strings.Cut(rest, ";")
-		name, value, found := strings.Cut(strings.TrimLeft(p, httpSpace), "=")
-		if !found || !asciiEqualFold(name, "charset") {
+		rest = strings.TrimLeft(rest, httpSpace)
+		end := strings.IndexAny(rest, ";=")
+		if end < 0 {
+			break
+		}
+		name := rest[:end]
+		if rest[end] == ';' {
+			rest = rest[end+1:]
 			continue
 		}
-		if len(value) > 0 && value[0] == '"' {
-			value = unquote(value)
+		rest = rest[end+1:]
+		var value string
+		if rest != "" && rest[0] == '"' {
+			var n int
+			value, n = unquote(rest)
+			rest = rest[n:]
+			_, rest, _ = strings.Cut(rest, ";")
 		} else {
+			value, rest, _ = strings.Cut(rest, ";")
 			value = strings.TrimRight(value, httpSpace)
 		}
-		charset, hasCharset = value, value != ""
+		if asciiEqualFold(name, "charset") && value != "" {
+			charset, hasCharset = value, true
+		}
 	}
 	return strings.TrimLeft(head, httpSpace)[:len(typ)+1+len(sub)], charset, hasCharset, true
 }
 
 const httpSpace = " \t\r\n"
 
-func unquote(v string) string {
+// unquote reads the HTTP quoted string at the start of v (which starts with
+// a quote) and returns its value and the bytes it took, closing quote
+// included (an unclosed string runs to the end).
+func unquote(v string) (string, int) {
 	var b []byte
 	for i := 1; i < len(v); i++ {
 		switch c := v[i]; c {
 		case '"':
-			return string(b)
+			return string(b), i + 1
 		case '\\':
 			if i+1 < len(v) {
 				i++
@@ -109,7 +126,7 @@ func unquote(v string) string {
 			b = append(b, c)
 		}
 	}
-	return string(b)
+	return string(b), len(v)
 }
 
 func isToken(s string) bool {

@@ -18,6 +18,11 @@ func TestCheckContentType(t *testing.T) {
 		{"text/event-stream;", ""},
 		{" text/event-stream ", ""},
 		{"text/event-stream; foo=bar", ""},
+		{`text/event-stream; foo="bar;charset=latin1"`, ""}, // one parameter named foo
+		{`text/event-stream; foo="bar;charset=latin1"; charset=latin1`, "charset latin1"},
+		{`text/event-stream; foo="b\"ar;x"; charset="utf-8"`, ""},
+		{"text/event-stream;;charset=latin1", "charset latin1"},
+		{"text/event-stream; charset", ""},
 		{"text/plain, text/event-stream", ""}, // the last valid type wins
 		{"text/event-stream, */*", ""},
 		{"text/event-stream, text/plain", "text/plain"},

@@ -247,9 +247,11 @@ func (s *Source) Dropped(message string, external bool, now float64) {
 	if s.phase != phaseStreaming && s.phase != phaseFetching {
 		return
 	}
+	s.inFlight = false
 	if external {
 		s.finish()
 		s.Out.op(OpState, int32(Closed))
+		s.Out.op(OpFree)
 		return
 	}
 	if s.phase == phaseFetching {
@@ -310,6 +312,7 @@ func (s *Source) Close() {
 		return
 	}
 	s.finish()
+	s.Out.op(OpFree)
 }
 
 // Internal fails the source after a recovered panic in the engine.
@@ -375,12 +378,14 @@ func (s *Source) fail(kind Kind, status int, message string) {
 	s.finish()
 	s.Out.op(OpError, int32(Closed), int32(kind), int32(status), s.attempt, -1, 0, 0)
 	s.setMessage(message)
+	s.Out.op(OpFree)
 }
 
 // end finishes a stream that is not reopened: readyState CLOSED, close event.
 func (s *Source) end() {
 	s.finish()
 	s.Out.op(OpClose)
+	s.Out.op(OpFree)
 }
 
 // abort ends the request in flight, if any.
@@ -391,13 +396,14 @@ func (s *Source) abort() {
 	}
 }
 
+// finish ends the request and the timer; the caller announces why and
+// then frees the source (OpFree).
 func (s *Source) finish() {
 	s.abort()
 	if s.phase == phaseWaiting || s.cfg.IdleTimeout > 0 {
 		s.Out.op(OpTimer, -1)
 	}
 	s.phase = phaseClosed
-	s.Out.op(OpFree)
 	s.parser.Reset() // releases what a large event left
 }
 
