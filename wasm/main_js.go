@@ -136,6 +136,12 @@ func es_online(id int32, now float64) int32 {
 	return with(id, func(s *core.Source) { s.Online(now) })
 }
 
+// es_sources is how many sources the core holds: a debug hook, so that the
+// browser tests can see that closed and failed sources are freed.
+//
+//go:wasmexport es_sources
+func es_sources() int32 { return int32(len(sources)) }
+
 // with runs one input of source id and publishes its actions.
 func with(id int32, input func(*core.Source)) (words int32) {
 	out.Reset()
