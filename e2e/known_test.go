@@ -14,7 +14,5 @@ package e2e
 // Empty it, never grow it to make a run green: a new failure is a bug.
 var knownFailing = map[string]string{
 	// Issue 8, engine side (wasm/): each fails until its fix lands.
-	`content-type/accepted/text/event-stream; foo="bar;charset=latin1"`: "issue 8: the engine splits the Content-Type at a quoted ';' and sees charset=latin1",
-	"redirect/loop":                "issue 8: on a redirect loop native reconnects (network error, every 3 s); ours fails at once",
-	"close/window-stop-while-open": "issue 8: after window.stop() native is CLOSED; ours reconnects",
+	"redirect/loop": "issue 8: on a redirect loop native reconnects (network error, every 3 s); ours fails at once",
 }

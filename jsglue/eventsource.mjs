@@ -216,6 +216,32 @@ function queueStart(stream) {
   startChannel.port2.postMessage(null);
 }
 
+// Streams whose request may be in flight, for window.stop().
+const live = new Set();
+let stopHooked = false;
+
+// window.stop() aborts every fetch of the document, and native EventSource
+// fails its connection for good within the call. A fetch aborted that way
+// only rejects later, with the same TypeError as a network error, so the
+// host watches the call itself: the first EventSource made in a document
+// wraps window.stop (same name, length and behaviour) to fail the streams
+// whose request was in flight, synchronously, as native does.
+function hookWindowStop() {
+  stopHooked = true;
+  const g = globalThis;
+  if (typeof g.stop !== "function" || !g.document || typeof g.Window !== "function" || !(g instanceof g.Window)) return;
+  const original = g.stop;
+  const stop = {
+    stop() {
+      const result = Reflect.apply(original, this, arguments);
+      for (const st of [...live]) if (st.ac) st.inputText("es_dropped", "window.stop()", 1, now());
+      return result;
+    },
+  }.stop;
+  const desc = Object.getOwnPropertyDescriptor(g, "stop") ?? { writable: true, enumerable: true, configurable: true };
+  Object.defineProperty(g, "stop", { ...desc, value: stop });
+}
+
 class Stream {
   constructor(core, es, init, id) {
     this.core = core;
@@ -318,6 +344,7 @@ class Stream {
         break;
       case OP_FREE:
         this.id = -1;
+        live.delete(this);
         clearTimeout(this.timer);
         for (const f of this.cleanup.splice(0)) f();
         break;
@@ -687,6 +714,8 @@ function defineClass(core) {
         globalThis.addEventListener("online", onOnline);
         st.cleanup.push(() => globalThis.removeEventListener("online", onOnline));
       }
+      live.add(st);
+      if (!stopHooked) hookWindowStop();
       queueStart(st);
     }
 

@@ -93,6 +93,11 @@ type Source struct {
 
 // New makes a Source for a checked Config. Nothing happens until Start.
 func New(cfg Config) *Source {
+	if !cfg.isGet() {
+		// pauseWhenHidden is GET only: pausing another method would re-send
+		// it when the page is shown again.
+		cfg.PauseWhenHidden = false
+	}
 	s := &Source{Out: &Out{batchAt: -1}, cfg: cfg, url: cfg.URL, origin: originOf(cfg.URL), rng: cfg.Seed | 1}
 	s.parser.MaxEventSize = cfg.MaxEventSize
 	if cfg.LastEventID != "" {
@@ -117,6 +122,13 @@ func (s *Source) Start(now float64) {
 	}
 	if !isFetchableURL(s.url) {
 		s.fail(KindURL, 0, "cannot stream "+schemeOf(s.url)+" URLs: only http(s), data: and blob:")
+		return
+	}
+	if s.hidden && s.cfg.PauseWhenHidden {
+		// Hidden from the start: the first request waits until the page is
+		// shown (Hidden counts it as attempt 0).
+		s.phase = phasePaused
+		s.attempt = -1
 		return
 	}
 	s.fetch(now)
@@ -240,18 +252,17 @@ func (s *Source) Probed(v Verdict, now float64) {
 	}
 }
 
-// Dropped takes a body that failed mid-stream (a network error). external
-// is true when something other than the engine aborted the fetch (such as
-// window.stop()): native EventSource then stays closed, silently.
+// Dropped takes a request that failed after its response arrived (a
+// network error in the body). external is true when something other than
+// the engine aborted it (window.stop() aborts every fetch of a document):
+// native EventSource then fails the connection for good.
 func (s *Source) Dropped(message string, external bool, now float64) {
 	if s.phase != phaseStreaming && s.phase != phaseFetching {
 		return
 	}
 	s.inFlight = false
 	if external {
-		s.finish()
-		s.Out.op(OpState, int32(Closed))
-		s.Out.op(OpFree)
+		s.fail(KindDropped, 0, "the page aborted the request (window.stop()): "+message)
 		return
 	}
 	if s.phase == phaseFetching {

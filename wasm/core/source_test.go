@@ -195,10 +195,10 @@ func TestProcessingModel(t *testing.T) {
 		{"unsupported scheme fails at start", Config{URL: "ftp://127.0.0.1/x"}, script{
 			{"start", `error rs=2 kind=url status=0 attempt=0 retryIn=-1 "cannot stream ftp: URLs: only http(s), data: and blob:" | free`},
 		}},
-		{"window.stop(): closed, silently", Config{URL: u}, script{
+		{"window.stop(): failed for good", Config{URL: u}, script{
 			{"start", `fetch ` + u + ` attempt=0 status=0 lid=""`},
 			{"response 200 " + ct, "open"},
-			{"stop AbortError", "state 2 | free"},
+			{"stop AbortError: aborted", `error rs=2 kind=dropped status=0 attempt=0 retryIn=-1 "the page aborted the request (window.stop()): AbortError: aborted" | free`},
 		}},
 		{"redirect to another origin: no Authorization on reconnection", Config{URL: u}, script{
 			{"start", `fetch ` + u + ` attempt=0 status=0 lid=""`},
