@@ -140,6 +140,8 @@ type runResult struct {
 	Delays  []float64 `json:"delays"`
 	// latency: events whose number was not their position
 	OutOfOrder int `json:"outOfOrder"`
+	// count=1 pages: the crossings during the run
+	Crossings *crossings `json:"crossings"`
 }
 
 func (t *tab) run(spec runSpec, timeout time.Duration) (runResult, error) {

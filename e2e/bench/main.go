@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,15 +40,40 @@ import (
 )
 
 // The clients, in table order.
-var clientIDs = []string{"native", "ours", "eventsource5", "fes", "raw"}
+var clientIDs = []string{"native", "ours", "oursiter", "eventsource5", "fes", "esclient", "polyfill", "raw"}
 
 var clientLabels = map[string]string{
 	"native":       "native EventSource",
-	"ours":         "wasm-eventsource (ours)",
+	"ours":         "wasm-eventsource (ours), drop-in",
+	"oursiter":     "wasm-eventsource (ours), for await",
 	"eventsource5": "eventsource 5.x (npm)",
 	"fes":          "@microsoft/fetch-event-source (npm)",
+	"esclient":     "eventsource-client 1.2.0 (npm)",
+	"polyfill":     "event-source-polyfill 1.0.31 (npm)",
 	"raw":          "raw fetch reader (parses nothing)",
+	"before":       "wasm-eventsource before the engine inversion (" + beforeCommit[:7] + ")",
 }
+
+// iterScenarios are the scenarios the for await path of ours runs in (it
+// is left out of latency and memory, where it would repeat the drop-in
+// path's figures: one event per chunk, and the same engine).
+var iterScenarios = map[string]bool{"small": true, "large": true, "llm": true}
+
+// clientsFor returns the clients of scenario sc, in the order given.
+func clientsFor(sc string, ids []string) []string {
+	var out []string
+	for _, c := range ids {
+		if c == "oursiter" && !iterScenarios[sc] {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// peers are the npm clients: a target "ahead of every peer" compares with
+// each of them and with native.
+var peers = []string{"native", "eventsource5", "fes", "esclient", "polyfill"}
 
 type config struct {
 	dist, web, work, out, chromium string
@@ -80,8 +106,8 @@ func main() {
 	flag.StringVar(&cfg.chromium, "chromium", "", "Chromium binary (default: chromium on PATH)")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of every timed scenario (the median is reported; at least 3)")
 	flag.BoolVar(&cfg.quick, "quick", false, "development: small streams, 1 round (numbers not for the report)")
-	flag.StringVar(&only, "only", "", "comma-separated subset: small,large,llm,latency,startup,memory,profile,size")
-	profiles := flag.String("profile", "small,large", "scenarios to CPU-profile ours in (small,large,llm,latency)")
+	flag.StringVar(&only, "only", "", "comma-separated subset: small,large,llm,latency,startup,crossings,memory,profile,size")
+	profiles := flag.String("profile", "small,large,llm", "scenarios to CPU-profile ours in (small,large,llm,latency)")
 	clients := flag.String("clients", "", "comma-separated subset of the clients: "+strings.Join(clientIDs, ",")+" (development)")
 	flag.Parse()
 	cfg.profiles = strings.Split(*profiles, ",")
@@ -154,7 +180,12 @@ type bench struct {
 	memory   map[string]*memoryReport
 	profiles []*profileSummary
 	sizes    *sizeReport
-	failures []string
+	before   *beforeReport
+	// crossings: engine ("ours", "before") -> scenario -> counts of one run
+	crossings map[string]map[string]*crossings
+	previous  *previousReport // from the report this run replaces
+	analysis  string          // e2e/bench/analysis.md
+	failures  []string
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -175,7 +206,10 @@ func (b *bench) add(metric, client string, v float64) {
 
 func benchMain(ctx context.Context, cfg *config) error {
 	b := &bench{cfg: cfg, start: time.Now(), scenarios: map[string]*scenario{}, samples: map[string]map[string][]float64{},
-		startup: map[string][]float64{}, memory: map[string]*memoryReport{}, delays: map[string][][]float64{}}
+		startup: map[string][]float64{}, memory: map[string]*memoryReport{}, delays: map[string][][]float64{},
+		crossings: map[string]map[string]*crossings{}}
+	b.previous = readPrevious(jsonPath(cfg.out))
+
 	mach := machineInfo()
 	b.logf("machine: %s, %d cores, load average %s", mach.CPU, mach.Cores, mach.LoadStart)
 
@@ -191,9 +225,13 @@ func benchMain(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
+	// The written analysis of the targets missed, included in the report.
+	if a, err := os.ReadFile(filepath.Join(root, "e2e", "bench", "analysis.md")); err == nil {
+		b.analysis = string(a)
+	}
 
-	b.logf("setup: npm install %s@%s %s@%s esbuild@%s into %s, bundle with esbuild",
-		fesPackage, fesVersion, es5Package, es5Version, esbuildVersion, cfg.work)
+	b.logf("setup: npm install %s@%s %s@%s %s@%s %s@%s esbuild@%s into %s, bundle with esbuild",
+		fesPackage, fesVersion, es5Package, es5Version, esClientPackage, esClientVersion, polyfillPackage, polyfillVersion, esbuildVersion, cfg.work)
 	peersDir, versions, err := setupPeers(cfg.work)
 	if err != nil {
 		return err
@@ -206,6 +244,17 @@ func benchMain(ctx context.Context, cfg *config) error {
 			return err
 		}
 	}
+	beforeDir := ""
+	if cfg.want("startup") || cfg.want("crossings") || cfg.want("size") {
+		b.logf("setup: building the engine as it was before its inversion (%s) for the crossings and start-up comparison", beforeCommit[:7])
+		b.before = &beforeReport{Commit: beforeCommit}
+		if beforeDir, err = buildBefore(root, cfg.work); err != nil {
+			// Not fatal: the comparison is missing, which the report says.
+			b.before.Error = err.Error()
+			b.logf("setup: the build of %s failed; no before figures: %v", beforeCommit[:7], err)
+			beforeDir = ""
+		}
+	}
 	if cfg.want("size") {
 		s, err := measureSizes(cfg.dist)
 		if err != nil {
@@ -213,6 +262,14 @@ func benchMain(ctx context.Context, cfg *config) error {
 		}
 		b.sizes = &s
 		b.logf("size: eventsource.wasm %d B raw, %d B gzip -9, %d B brotli -q 11", s.Raw, s.Gzip9, s.Brotli11)
+		if beforeDir != "" {
+			bs, err := measureSizes(beforeDir)
+			if err != nil {
+				return err
+			}
+			b.before.Size = &bs
+			b.logf("size: before (%s): %d B raw, %d B gzip -9, %d B brotli -q 11", beforeCommit[:7], bs.Raw, bs.Gzip9, bs.Brotli11)
+		}
 	}
 
 	// The server: the package's handler for the pages, dist/ and
@@ -220,6 +277,9 @@ func benchMain(ctx context.Context, cfg *config) error {
 	static := map[string]string{"/dist/": cfg.dist, "/": cfg.web, "/peers/": peersDir}
 	if profDir != "" {
 		static["/prof/"] = profDir
+	}
+	if beforeDir != "" {
+		static["/before/"] = beforeDir
 	}
 	b.static = static
 	srv := testserver.New(testserver.Options{Static: static, WriteTimeout: writeTimeout})
@@ -257,7 +317,7 @@ func benchMain(ctx context.Context, cfg *config) error {
 			if !cfg.want(sc) {
 				continue
 			}
-			for _, c := range rotate(clientIDs, r+si) {
+			for _, c := range rotate(clientsFor(sc, clientIDs), r+si) {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -267,15 +327,37 @@ func benchMain(ctx context.Context, cfg *config) error {
 			}
 		}
 		if cfg.want("startup") {
+			engines := []string{"ours"}
+			if beforeDir != "" {
+				engines = append(engines, "before")
+			}
 			for i := 0; i < cfg.startupPerRound; i++ {
-				if err := b.startupRun(r); err != nil {
+				for _, e := range rotate(engines, i+r) {
+					if err := b.startupRun(r, e); err != nil {
+						b.fail(err)
+					}
+				}
+			}
+		}
+	}
+	if cfg.want("crossings") {
+		engines := []string{"ours"}
+		if beforeDir != "" {
+			engines = append(engines, "before")
+		}
+		for _, e := range engines {
+			for _, sc := range []string{"small", "large", "llm"} {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := b.crossingsRun(e, sc); err != nil {
 					b.fail(err)
 				}
 			}
 		}
 	}
 	if cfg.want("memory") {
-		for _, c := range clientIDs {
+		for _, c := range clientsFor("memory", clientIDs) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -451,8 +533,9 @@ func (b *bench) timedRun(round int, sc, client string) error {
 		b.add("large_mb_per_s", client, v)
 		line = fmt.Sprintf("%10.1f MB/s", v)
 	case "llm":
-		b.add("llm_ms_to_last_token", client, res.Ms)
-		line = fmt.Sprintf("%10.0f ms to the last token", res.Ms)
+		v := float64(b.cfg.llmN) / secs
+		b.add("llm_tokens_per_s", client, v)
+		line = fmt.Sprintf("%10.0f tokens/s", v)
 	case "latency":
 		rounded := make([]float64, len(res.Delays))
 		for i, v := range res.Delays {
@@ -543,8 +626,15 @@ var startupKeys = func() []string {
 // startupRun: a cold load() (new browser context: new renderer process,
 // empty HTTP cache, cache disabled) then, in the same tab with the cache on,
 // a priming navigation and a warm load().
-func (b *bench) startupRun(round int) error {
-	t, err := b.browser.newTab("ours", true)
+//
+// engine is "ours" (the keys of b.startup as they are) or "before" (the
+// keys prefixed "before_").
+func (b *bench) startupRun(round int, engine string) error {
+	prefix := ""
+	if engine == "before" {
+		prefix = "before_"
+	}
+	t, err := b.browser.newTab(engine, true)
 	if err != nil {
 		return fmt.Errorf("startup: %w", err)
 	}
@@ -573,11 +663,11 @@ func (b *bench) startupRun(round int) error {
 		return fmt.Errorf("startup warm: %w", err)
 	}
 	for _, f := range startupFigures {
-		b.startup["cold_"+f.name] = append(b.startup["cold_"+f.name], f.of(cold))
-		b.startup["warm_"+f.name] = append(b.startup["warm_"+f.name], f.of(warm))
+		b.startup[prefix+"cold_"+f.name] = append(b.startup[prefix+"cold_"+f.name], f.of(cold))
+		b.startup[prefix+"warm_"+f.name] = append(b.startup[prefix+"warm_"+f.name], f.of(warm))
 	}
-	b.logf("round %d/%d  startup  ours          load() cold %6.1f ms (instantiate %.0f, Go start %.0f), warm %6.1f ms (instantiate %.0f, Go start %.0f)",
-		round+1, b.cfg.rounds, cold.LoadMs, cold.InstantiateMs, cold.LoadedAt-cold.InstantiatedAt, warm.LoadMs, warm.InstantiateMs, warm.LoadedAt-warm.InstantiatedAt)
+	b.logf("round %d/%d  startup  %-13s load() cold %6.1f ms (instantiate %.0f, Go start %.0f), warm %6.1f ms (instantiate %.0f, Go start %.0f)",
+		round+1, b.cfg.rounds, engine, cold.LoadMs, cold.InstantiateMs, cold.LoadedAt-cold.InstantiatedAt, warm.LoadMs, warm.InstantiateMs, warm.LoadedAt-warm.InstantiatedAt)
 	return nil
 }
 
@@ -750,4 +840,109 @@ func (b *bench) profileRun(sc string) error {
 		b.logf("profile    %5.1f%% self  %-40s %s", f.SelfPct, f.Function, f.Category)
 	}
 	return nil
+}
+
+// crossings are the calls between JS and the wasm module during one run
+// (web/bench/bench.mjs, count=1): exports = JS into the module, imports =
+// the module into JS, by name; chunks = body chunks handed over by a stream
+// reader.
+type crossings struct {
+	Exports map[string]int `json:"exports"`
+	Imports map[string]int `json:"imports"`
+	Chunks  int            `json:"chunks"`
+	Events  int            `json:"events"`
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// crossingsRun: one untimed run of scenario sc with engine ("ours" or
+// "before") counting every crossing (the counting wrappers slow it down).
+func (b *bench) crossingsRun(engine, sc string) error {
+	spec, exp, timeout := b.spec(sc)
+	t, err := b.browser.newTab(engine, false)
+	if err != nil {
+		return fmt.Errorf("crossings %s %s: %w", engine, sc, err)
+	}
+	defer t.close()
+	if err := t.open(b.base, "count=1"); err != nil {
+		return fmt.Errorf("crossings %s %s: %w", engine, sc, err)
+	}
+	res, err := t.run(spec, timeout)
+	if err != nil {
+		return fmt.Errorf("crossings %s %s: %w", engine, sc, err)
+	}
+	if err := verify(engine, sc, res, exp); err != nil {
+		return fmt.Errorf("crossings: %w", err)
+	}
+	c := res.Crossings
+	if c == nil || c.Chunks == 0 {
+		return fmt.Errorf("crossings %s %s: nothing counted", engine, sc)
+	}
+	c.Events = res.Count
+	if b.crossings[engine] == nil {
+		b.crossings[engine] = map[string]*crossings{}
+	}
+	b.crossings[engine][sc] = c
+	ch := float64(c.Chunks)
+	b.logf("crossings %-7s %-6s %6d chunks: JS→wasm %.2f/chunk %v, wasm→JS %.2f/chunk %v", engine, sc, c.Chunks,
+		float64(sum(c.Exports))/ch, c.Exports, float64(sum(c.Imports))/ch, c.Imports)
+	return nil
+}
+
+// beforeReport is the engine before its inversion, measured in this run.
+type beforeReport struct {
+	Commit string      `json:"commit"`
+	Error  string      `json:"error,omitempty"` // its build failed
+	Size   *sizeReport `json:"size,omitempty"`
+}
+
+// previousReport is what this run keeps from the report it replaces: the
+// figures the issue's "no slower than before" targets compare with.
+type previousReport struct {
+	Date       string  `json:"date"`
+	ColdLoadMs float64 `json:"cold_load_ms"`
+	WarmLoadMs float64 `json:"warm_load_ms"`
+	Brotli     int     `json:"brotli"`
+	// Kept is the previous report's own previous figures when it had them:
+	// the baseline stays the oldest report read (the engine before the
+	// bench tracked it), not whatever ran last.
+	Source string `json:"source"`
+}
+
+// readPrevious reads the report at path (the one this run replaces): its
+// "previous" figures when it has them, else its own.
+func readPrevious(path string) *previousReport {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var old struct {
+		Machine  struct{ Date string }
+		Previous *previousReport  `json:"previous"`
+		Startup  map[string]*stat `json:"startup_ms"`
+		Size     *sizeReport      `json:"size"`
+	}
+	if json.Unmarshal(data, &old) != nil {
+		return nil
+	}
+	if old.Previous != nil {
+		return old.Previous
+	}
+	p := &previousReport{Date: old.Machine.Date, Source: "BENCHMARKS.json of " + old.Machine.Date}
+	if s := old.Startup["cold_load"]; s != nil {
+		p.ColdLoadMs = s.Median
+	}
+	if s := old.Startup["warm_load"]; s != nil {
+		p.WarmLoadMs = s.Median
+	}
+	if old.Size != nil {
+		p.Brotli = old.Size.Brotli11
+	}
+	return p
 }

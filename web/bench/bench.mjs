@@ -4,9 +4,17 @@
 // sets globalThis.bench.ready, and waits for the driver. Clients:
 //
 //   native        the browser's EventSource
-//   ours          wasm-eventsource (/dist/eventsource.mjs, load())
+//   ours          wasm-eventsource (/dist/eventsource.mjs, load()), drop-in:
+//                 onmessage with real MessageEvents
+//   oursiter      the same engine through `for await (const m of es)` with
+//                 no message listener (the host builds no MessageEvent)
+//   before        ours as built from the commit before the engine inversion
+//                 (/before/, built by the driver; crossings and start-up only)
 //   eventsource5  the `eventsource` 5.x npm package (bundled into /peers/peers.mjs)
 //   fes           @microsoft/fetch-event-source 2.0.1 (same bundle)
+//   esclient      eventsource-client 1.2.0 (same bundle; its onMessage callback)
+//   polyfill      event-source-polyfill 1.0.31 (same bundle; GET only: the LLM
+//                 run sends the token as a header and the prompt in the URL)
 //   raw           fetch + body.getReader(), counting bytes, parsing nothing
 //
 // Every client gets the same request and the same listener work, so the
@@ -14,7 +22,9 @@
 // received (count, total data length, first/last data, last id or raw bytes).
 //
 // Query parameters: client (required); wasm (ours: another eventsource.wasm
-// URL, used for the unstripped profiling build).
+// URL, used for the unstripped profiling build); count=1 (ours, oursiter,
+// before: count every crossing between JS and the wasm module, see
+// countCrossings; never on a timed run).
 
 const q = new URLSearchParams(location.search);
 const client = q.get("client");
@@ -30,6 +40,8 @@ const bench = {
   instantiateMs: 0, // ours: WebAssembly.instantiateStreaming (fetch + compile + instantiate)
   instantiatedAt: 0, // ours: performance.now() when it resolved; loadedAt - instantiatedAt = Go start-up
   wasmMemoryBytes: () => (wasmMemory ? wasmMemory.buffer.byteLength : 0),
+  crossings: null, // count=1: {exports: {name: calls}, imports: {name: calls}, chunks}
+  resetCrossings: () => {},
   run,
   start,
   stop,
@@ -41,22 +53,31 @@ const status = (text) => {
   if (el) el.textContent = text;
 };
 
-let ES = null; // EventSource class (native, ours, eventsource5)
+let ES = null; // EventSource class (native, ours, oursiter, before, eventsource5, polyfill)
 let fetchEventSource = null; // fes
+let createEventSource = null; // esclient
 let wasmMemory = null; // ours: the Go module's exported memory
 
 // Wraps WebAssembly.instantiate* so that the module's memory (Go exports it
 // as "mem") can be read after load(): its byteLength is the WASM heap size.
-function captureWasmMemory() {
+// With count=1 it also counts the crossings (countCrossings).
+function captureWasmMemory(count) {
   const wrap = (orig) =>
     async function (...args) {
+      if (count) args[1] = countImports(args[1]);
       const t0 = performance.now();
-      const result = await orig.apply(WebAssembly, args);
+      let result = await orig.apply(WebAssembly, args);
       bench.instantiateMs = performance.now() - t0;
       bench.instantiatedAt = performance.now();
       const instance = result instanceof WebAssembly.Instance ? result : result.instance;
       if (instance && instance.exports.mem instanceof WebAssembly.Memory) {
         wasmMemory = instance.exports.mem;
+      }
+      if (count && instance && !(result instanceof WebAssembly.Instance)) {
+        // Go.run checks instanceof WebAssembly.Instance: an object with that
+        // prototype and its own exports passes.
+        const counted = Object.create(WebAssembly.Instance.prototype, { exports: { value: countExports(instance.exports) } });
+        result = { module: result.module, instance: counted };
       }
       return result;
     };
@@ -66,15 +87,75 @@ function captureWasmMemory() {
   WebAssembly.instantiate = wrap(WebAssembly.instantiate);
 }
 
+// countCrossings (count=1): every call from JS into the module (its
+// exports: es_chunk and the other inputs of the seam; for Go's own
+// scheduling, resume and getsp) and every call from the module into JS (the
+// imports wasm_exec.js provides: syscall/js.* and runtime.*) is counted by
+// name, and so is every chunk a stream reader hands over (the number of
+// body chunks, whoever reads them). bench.resetCrossings() zeroes the
+// counts; a run reports them.
+const counts = { exports: Object.create(null), imports: Object.create(null), chunks: 0 };
+function countImports(importObject) {
+  const out = {};
+  for (const [ns, fns] of Object.entries(importObject)) {
+    out[ns] = {};
+    for (const [name, fn] of Object.entries(fns)) {
+      if (typeof fn !== "function") {
+        out[ns][name] = fn;
+        continue;
+      }
+      const key = ns === "gojs" ? name : `${ns}.${name}`;
+      out[ns][name] = function (...a) {
+        counts.imports[key] = (counts.imports[key] || 0) + 1;
+        return fn.apply(this, a);
+      };
+    }
+  }
+  return out;
+}
+function countExports(exports) {
+  const out = {};
+  for (const [name, v] of Object.entries(exports)) {
+    if (typeof v !== "function") {
+      out[name] = v;
+      continue;
+    }
+    out[name] = (...a) => {
+      counts.exports[name] = (counts.exports[name] || 0) + 1;
+      return v(...a);
+    };
+  }
+  return out;
+}
+function countCrossings() {
+  const read = ReadableStreamDefaultReader.prototype.read;
+  ReadableStreamDefaultReader.prototype.read = function (...a) {
+    return read.apply(this, a).then((r) => {
+      if (!r.done && r.value) counts.chunks++;
+      return r;
+    });
+  };
+  bench.resetCrossings = () => {
+    counts.exports = Object.create(null);
+    counts.imports = Object.create(null);
+    counts.chunks = 0;
+  };
+  Object.defineProperty(bench, "crossings", { get: () => ({ exports: { ...counts.exports }, imports: { ...counts.imports }, chunks: counts.chunks }) });
+}
+
 async function setup() {
+  const count = q.get("count") === "1";
   switch (client) {
     case "native":
       ES = globalThis.EventSource;
       break;
-    case "ours": {
-      captureWasmMemory();
+    case "ours":
+    case "oursiter":
+    case "before": {
+      if (count) countCrossings();
+      captureWasmMemory(count);
       const t0 = performance.now();
-      const mod = await import("/dist/eventsource.mjs");
+      const mod = await import(client === "before" ? "/before/eventsource.mjs" : "/dist/eventsource.mjs");
       const t1 = performance.now();
       const opts = {};
       if (q.get("wasm")) opts.wasmURL = new URL(q.get("wasm"), location.href);
@@ -96,6 +177,16 @@ async function setup() {
       fetchEventSource = peers.fetchEventSource;
       break;
     }
+    case "esclient": {
+      const peers = await import("/peers/peers.mjs");
+      createEventSource = peers.createEventSource;
+      break;
+    }
+    case "polyfill": {
+      const peers = await import("/peers/peers.mjs");
+      ES = peers.EventSourcePolyfill;
+      break;
+    }
     case "raw":
       break;
     default:
@@ -114,12 +205,19 @@ function connect(req, on) {
   switch (client) {
     case "native":
     case "ours":
+    case "before":
+    case "polyfill":
     case "eventsource5": {
       let es;
       if (client === "native") {
         es = new ES(post ? req.nativeURL : req.url);
-      } else if (client === "ours") {
+      } else if (client === "ours" || client === "before") {
         es = post ? new ES(req.url, { method: req.method, headers: req.headers, body: req.body }) : new ES(req.url);
+      } else if (client === "polyfill") {
+        // event-source-polyfill sends GET only: the native URL, with the
+        // token as a header as well. Its default 45 s heartbeat timeout and
+        // its own reconnection never come into play in a run.
+        es = post ? new ES(req.nativeURL, { headers: req.headers }) : new ES(req.url);
       } else {
         // eventsource 5.x takes custom requests through its fetch option.
         es = post
@@ -133,6 +231,58 @@ function connect(req, on) {
       es.onerror = (e) =>
         on.fail(`error event, readyState ${es.readyState}${e.message ? ": " + e.message : ""}${e.status ? " (HTTP " + e.status + ")" : ""}`);
       return () => es.close();
+    }
+    case "oursiter": {
+      // The iterator path: no message listener, so the host builds no
+      // MessageEvent; an error listener only, as the drop-in run has.
+      const es = post ? new ES(req.url, { method: req.method, headers: req.headers, body: req.body }) : new ES(req.url);
+      let closed = false;
+      es.addEventListener("error", (e) => {
+        const why = `error event, readyState ${es.readyState}${e.message ? ": " + e.message : ""}${e.status ? " (HTTP " + e.status + ")" : ""}`;
+        // The loop runs behind the events (each step of the iterator takes
+        // a few microtasks): an error on the stream's end comes before the
+        // loop has seen the last events, so it counts only if the run has
+        // not finished once they are through (a task later).
+        setTimeout(() => {
+          if (!closed) on.fail(why);
+        }, 0);
+      });
+      (async () => {
+        for await (const m of es) {
+          if (closed) break;
+          if (m.type === "message") on.message(m.data, m.lastEventId);
+        }
+        if (!closed) on.fail("the for await loop ended early");
+      })().catch((e) => {
+        if (!closed) on.fail(`for await threw: ${e && e.message}`);
+      });
+      return () => {
+        closed = true;
+        es.close();
+      };
+    }
+    case "esclient": {
+      let closed = false;
+      const es = createEventSource({
+        url: req.url,
+        method: req.method || "GET",
+        headers: req.headers,
+        body: req.body,
+        onMessage(m) {
+          // eventsource-client: {data, event, id}; event undefined for "message".
+          if (m.event === undefined || m.event === "message") on.message(m.data, m.id);
+        },
+        onDisconnect() {
+          if (!closed) on.fail("stream ended early");
+        },
+        onScheduleReconnect() {
+          if (!closed) on.fail("reconnecting (a failed request or an early end)");
+        },
+      });
+      return () => {
+        closed = true;
+        es.close();
+      };
     }
     case "fes": {
       const ac = new AbortController();
@@ -231,6 +381,7 @@ function run(spec) {
       if (finished) return;
       finished = true;
       r.ms = performance.now() - t0;
+      if (bench.crossings) r.crossings = bench.crossings;
       if (close) close();
       status(`${client}: done`);
       resolve(r);
@@ -254,6 +405,7 @@ function run(spec) {
       }
     };
     status(`${client}: running ${spec.kind}`);
+    bench.resetCrossings();
     t0 = performance.now();
     if (client === "raw") {
       const ac = new AbortController();
