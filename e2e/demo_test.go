@@ -246,6 +246,18 @@ func driveChat(t *testing.T, ctx context.Context, base, root, shots string) {
 		t.Errorf("after a drop: state %q, answer %q; want %q complete (resume)", state, got, full)
 	}
 
+	// 3b. Without resume, a drop ends the answer with an error that says so.
+	send(prompt, false, true)
+	waitFor(t, ctx, "three tokens", chatAnswer+`.split(" ").length >= 3`, 20*time.Second)
+	evalJS[bool](t, ctx, `(document.getElementById("drop").click(), true)`)
+	waitFor(t, ctx, "the error of the drop", chatState+` === "error"`, 30*time.Second)
+	if got := tokens(); got == full || !strings.HasPrefix(full, got) {
+		t.Errorf("a drop without resume: answer %q, want a strict prefix of %q", got, full)
+	}
+	if errText := evalJS[string](t, ctx, `document.getElementById("error").textContent`); !strings.Contains(strings.ToLower(errText), "drop") {
+		t.Errorf("a drop without resume: error box %q, want it to say the connection dropped", errText)
+	}
+
 	// 4. A wrong token: the error shows the status and the server's text.
 	send(prompt, true, false)
 	waitFor(t, ctx, "the 401", chatState+` === "error"`, 20*time.Second)
