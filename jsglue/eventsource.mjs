@@ -208,11 +208,13 @@ function queueStart(stream) {
   if (!startChannel) {
     startChannel = new MessageChannel();
     startChannel.port1.onmessage = () => {
+      // Node.js keeps a process alive while a port is referenced; browsers
+      // have no such notion (ref and unref are absent there).
+      startChannel.port1.unref?.();
       for (const st of starts.splice(0)) st.input("es_start", now());
     };
-    // Node.js keeps a process alive while a port listens; browsers do not.
-    startChannel.port1.unref?.();
   }
+  startChannel.port1.ref?.();
   startChannel.port2.postMessage(null);
 }
 
@@ -369,7 +371,7 @@ class Stream {
       try {
         headers = await headers({ attempt: a.attempt, lastEventId: decodeBinary(a.lid), status: a.status });
       } catch (err) {
-        if (gen === this.gen) this.inputText("es_headers_failed", errorText(err));
+        if (gen === this.gen) this.inputText("es_headers_failed", "headers function: " + errorText(err));
         return;
       }
       if (gen !== this.gen) return;
@@ -390,7 +392,7 @@ class Stream {
       body = null;
       if (typeof init.resume === "function") {
         try {
-          url = new URL(`${await init.resume(decodeBinary(a.lid))}`, baseURL()).href;
+          url = new URL(`${await init.resume(decodeBinary(a.lid))}`, baseURL() ?? this.es.url).href;
         } catch (err) {
           if (gen === this.gen) this.inputText("es_headers_failed", "resume: " + errorText(err));
           return;
@@ -658,7 +660,7 @@ function defineClass(core) {
       let resumeURL;
       if (resume !== undefined && resume !== null && typeof resume !== "function") {
         try {
-          resumeURL = new URL(`${resume}`, baseURL()).href;
+          resumeURL = new URL(`${resume}`, baseURL() ?? parsed.href).href;
         } catch {
           fail(`the resume URL '${resume}' is invalid.`);
         }

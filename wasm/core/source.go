@@ -293,7 +293,7 @@ func (s *Source) HeadersFailed(message string) {
 	if s.phase != phaseFetching {
 		return
 	}
-	s.fail(KindHeaders, 0, "headers function failed: "+message)
+	s.fail(KindHeaders, 0, "cannot make the request: "+message)
 }
 
 // Timer takes the firing of the source's timer.
