@@ -30,7 +30,7 @@ func (p *Parser) line(line []byte, emit RawEventFunc, limit int) error {
 	}
 	switch string(name) { // names are compared case-sensitively, byte for byte
 	case "data":
-		p.data = AppendUTF8(grow(p.data, len(value)+1), value)
+		p.data = AppendUTF8(grow(p.data, len(value)+1, limit), value)
 		p.data = append(p.data, '\n')
 		if len(p.data) > limit { // decoding can make the data grow past the raw line
 			return p.fail(limit)

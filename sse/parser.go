@@ -133,7 +133,7 @@ func (p *Parser) FeedRaw(chunk []byte, emit RawEventFunc) error {
 		}
 		line := chunk[i:end]
 		if len(p.pending) > 0 {
-			p.pending = append(grow(p.pending, len(line)), line...)
+			p.pending = append(grow(p.pending, len(line), limit), line...)
 			line = p.pending
 		}
 		err := p.line(line, emit, limit)
@@ -154,7 +154,7 @@ func (p *Parser) FeedRaw(chunk []byte, emit RawEventFunc) error {
 		if len(p.data)+len(p.pending)+len(tail) > limit {
 			return p.fail(limit)
 		}
-		p.pending = append(grow(p.pending, len(tail)), tail...)
+		p.pending = append(grow(p.pending, len(tail), limit), tail...)
 	}
 	return nil
 }
@@ -234,14 +234,16 @@ func indexFrom(b []byte, from int, c byte) int {
 }
 
 // grow returns b with room for n more bytes, doubling its capacity when it
-// must grow. append grows large slices by a quarter only, which would copy a
+// must grow, but never past limit (the most the buffer may hold, so that a
+// stream's buffers stay proportional to MaxEventSize however an event
+// arrives). append grows large slices by a quarter only, which would copy a
 // line arriving in many chunks about five times over; doubling copies it
 // about once.
-func grow(b []byte, n int) []byte {
+func grow(b []byte, n, limit int) []byte {
 	if n <= cap(b)-len(b) {
 		return b
 	}
-	c := max(2*cap(b), len(b)+n, 64)
+	c := max(min(2*cap(b), limit), len(b)+n, 64)
 	return append(b[:cap(b)], make([]byte, c-cap(b))...)[:len(b)]
 }
 
