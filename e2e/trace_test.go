@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"regexp"
 	"sort"
@@ -248,7 +249,14 @@ func runSpec(name, impl string, sp spec, lists [][]testserver.Conn, gc bool) *ru
 // runSpecIn is runSpec in the tab tt, or in a tab of the pool when tt is nil.
 func runSpecIn(tt *tab, name, impl string, sp spec, lists [][]testserver.Conn, gc bool) *run {
 	r := &run{impl: impl}
-	base := idUnsafe.ReplaceAllString(name, ".")
+	// The readable part of an id can be the same for two names
+	// ("text/event-stream ;charset=utf-8" and "text/event-stream;charset=utf-8"
+	// both give "text.event-stream.charset.utf-8"), and two scenarios
+	// running at once on one id mix their requests: a hash of the name
+	// keeps them apart.
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	base := fmt.Sprintf("%s~%08x", idUnsafe.ReplaceAllString(name, "."), h.Sum32())
 	ids := make([]string, len(lists)) // server scenario ids, one per connection list
 	for i := range lists {
 		ids[i] = fmt.Sprintf("%s~%s~%d", base, impl, i)
