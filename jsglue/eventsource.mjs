@@ -317,7 +317,9 @@ class Stream {
         if (this.rs === CLOSED) return;
         this.rs = a.rs;
         const e = new Event("error");
-        const failed = a.kind === "http" || a.kind === "content-type";
+        // A failed response (kind http or content-type, or retries-exhausted
+        // by one) shows its headers and body.
+        const failed = a.status !== 0 && this.response !== null;
         Object.assign(e, {
           kind: a.kind, status: a.status, headers: failed ? this.response.headers : null,
           body: failed ? this.failBody : "", attempt: a.attempt, retryIn: a.retryIn, message: a.message,
