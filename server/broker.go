@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
@@ -18,10 +19,10 @@ const (
 
 // Errors a [Subscription] ends with.
 var (
-	// ErrSlowSubscriber: the subscriber's queue was full when an event was
-	// published, so the broker dropped it rather than wait for it or buffer
-	// without bound. Its client reconnects with Last-Event-ID and replays
-	// what it missed from the history.
+	// ErrSlowSubscriber: the subscriber fell QueueSize events behind the
+	// newest one, so the broker dropped it rather than wait for it or keep
+	// events for it without bound. Its client reconnects with
+	// Last-Event-ID and replays what it missed from the history.
 	ErrSlowSubscriber = errors.New("server: subscriber dropped: too slow")
 	// ErrBrokerClosed: [Broker.Close] was called.
 	ErrBrokerClosed = errors.New("server: broker closed")
@@ -32,12 +33,14 @@ var (
 // BrokerOptions configures a [Broker]. The zero value is usable.
 type BrokerOptions struct {
 	// History is how many events each topic keeps for replay after a
-	// Last-Event-ID. Zero means DefaultHistory.
+	// Last-Event-ID (at least QueueSize are kept). Zero means
+	// DefaultHistory.
 	History int
-	// QueueSize is how many events may wait for one subscriber. A
-	// subscriber whose queue is full when an event is published is dropped
-	// (ErrSlowSubscriber): it never blocks the publisher, never delays the
-	// other subscribers, and its memory stays bounded. Zero means
+	// QueueSize is how far behind the newest event a subscriber may fall.
+	// A subscriber QueueSize events behind when an event is published is
+	// dropped (ErrSlowSubscriber): it never blocks the publisher, never
+	// delays the other subscribers, and it holds no events of its own (it
+	// reads the topic's shared history from its own position). Zero means
 	// DefaultQueueSize.
 	QueueSize int
 	// Stream configures the streams ServeHTTP opens.
@@ -49,13 +52,16 @@ type BrokerOptions struct {
 
 // Broker fans events out to subscribers by topic, in the style of Mercure's
 // hub. Each topic numbers its events 1, 2, 3, ... (the event ID) and keeps
-// the last History of them, so that a subscriber coming back with a
-// Last-Event-ID gets exactly the events after it: replay and live delivery
-// are taken under one lock, so nothing is sent twice or skipped.
+// the last History of them. Every subscriber reads that history from its
+// own position, so that replay after a Last-Event-ID and live delivery are
+// one operation ("the events after my position"): nothing is sent twice or
+// skipped, and a subscriber that wakes up late gets everything new in one
+// batch.
 //
-// The policy for slow subscribers: each has a queue of QueueSize events; a
-// Publish that finds it full drops the subscriber instead of waiting. Events
-// are encoded once per Publish and shared by every queue.
+// Events are encoded once per Publish and shared. The policy for slow
+// subscribers: one that is QueueSize events behind is dropped instead of
+// waited for, so its cost to the publisher is one check per event and its
+// memory a position.
 type Broker struct {
 	opts BrokerOptions
 
@@ -65,9 +71,33 @@ type Broker struct {
 }
 
 type topic struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex // readers copy from hist under RLock
 	hist ring
 	subs map[*Subscription]struct{}
+	// list is subs as a slice for Publish to wake without holding mu; it
+	// is never modified, only replaced (nil when subs changed).
+	list []*Subscription
+}
+
+// snapshot returns the subscribers as a slice that stays valid after mu is
+// released. Called with mu held for writing.
+func (t *topic) snapshot() []*Subscription {
+	if t.list == nil {
+		t.list = make([]*Subscription, 0, len(t.subs))
+		for s := range t.subs {
+			t.list = append(t.list, s)
+		}
+	}
+	return t.list
+}
+
+// remove unsubscribes s, ending it with reason. Called with mu held.
+func (t *topic) remove(s *Subscription, reason error) {
+	if _, ok := t.subs[s]; ok {
+		delete(t.subs, s)
+		t.list = nil
+	}
+	s.end(reason)
 }
 
 // event is one published event, encoded once.
@@ -96,29 +126,32 @@ func (h *ring) add(e event) {
 	h.last = e.seq
 }
 
-// since returns the events with seq > after; ok is false when the history
-// no longer reaches after+1, or after is in the future.
-func (h *ring) since(after uint64) (evs []event, ok bool) {
+// reaches reports whether the events after after are all held (after is
+// not in the future, and none after it was evicted).
+func (h *ring) reaches(after uint64) bool {
 	oldest := h.last - uint64(h.n) + 1
-	if after > h.last || after+1 < oldest {
-		return nil, false
-	}
+	return after <= h.last && after+1 >= oldest
+}
+
+// appendSince appends the encodings of the events after after (which
+// reaches must accept) to dst.
+func (h *ring) appendSince(dst []byte, after uint64) []byte {
 	k := int(h.last - after)
-	evs = make([]event, 0, k)
 	for i := h.n - k; i < h.n; i++ {
-		evs = append(evs, h.buf[(h.start+i)%len(h.buf)])
+		dst = append(dst, h.buf[(h.start+i)%len(h.buf)].enc...)
 	}
-	return evs, true
+	return dst
 }
 
 // NewBroker returns a Broker.
 func NewBroker(opts BrokerOptions) *Broker {
-	if opts.History <= 0 {
-		opts.History = DefaultHistory
-	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = DefaultQueueSize
 	}
+	if opts.History <= 0 {
+		opts.History = DefaultHistory
+	}
+	opts.History = max(opts.History, opts.QueueSize)
 	return &Broker{opts: opts, topics: make(map[string]*topic)}
 }
 
@@ -138,42 +171,60 @@ func (b *Broker) topic(name string) (*topic, error) {
 
 // Publish sends m to every subscriber of topic and keeps it for replay. The
 // broker sets the ID (m.ID is ignored): the topic's next sequence number,
-// which Publish returns. It never blocks on a subscriber: one whose queue is
-// full is dropped. An invalid m returns the *sse.MessageError.
+// which Publish returns. It never waits for a subscriber: it wakes each
+// one, and drops those QueueSize events behind. An invalid m returns the
+// *sse.MessageError.
 func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error) {
 	t, err := b.topic(topicName)
 	if err != nil {
 		return "", err
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	seq := t.hist.last + 1
 	m.ID, m.ResetID = strconv.FormatUint(seq, 10), false
 	enc, err := sse.AppendMessage(nil, m)
 	if err != nil {
+		t.mu.Unlock()
 		return "", err
 	}
-	e := event{seq: seq, enc: enc}
-	t.hist.add(e)
-	for s := range t.subs {
-		select {
-		case s.queue <- e:
-		default:
-			delete(t.subs, s)
-			s.end(ErrSlowSubscriber)
+	t.hist.add(event{seq: seq, enc: enc})
+	subs := t.snapshot()
+	t.mu.Unlock()
+
+	// Wake the subscribers without holding the lock, so that those already
+	// running can copy what is new meanwhile.
+	limit := uint64(b.opts.QueueSize)
+	var slow []*Subscription
+	for _, s := range subs {
+		if seq-s.cursor.Load() > limit {
+			slow = append(slow, s)
+			continue
 		}
+		select {
+		case s.wake <- struct{}{}:
+		default: // already woken
+		}
+	}
+	if len(slow) > 0 {
+		t.mu.Lock()
+		for _, s := range slow {
+			t.remove(s, ErrSlowSubscriber)
+		}
+		t.mu.Unlock()
 	}
 	return m.ID, nil
 }
 
 // Subscription is one subscriber of a topic: the events it replays, then
-// the live ones. Read them with Next; Close it when done.
+// the live ones. Read them with Next; Close it when done. A Subscription is
+// read by one goroutine at a time.
 type Subscription struct {
-	b      *Broker
 	t      *topic
-	replay []event
-	queue  chan event
+	cursor atomic.Uint64 // seq of the last event handed out
 	gap    bool
+	wake   chan struct{} // 1-buffered: new events since the last look
+
+	pending []byte // events read from the history, not yet returned by Next
 
 	endOnce sync.Once
 	ended   chan struct{}
@@ -188,23 +239,26 @@ func (s *Subscription) end(err error) {
 }
 
 // Subscribe subscribes to topic. With a non-empty lastEventID, the events
-// after it that the history still holds are delivered first; when the
-// history no longer reaches it (or it is not an ID this topic issued),
-// Gap reports true and delivery starts with the live events.
+// after it that the history still holds are delivered first ("0" means
+// from the first event); when the history no longer reaches it (or it is
+// not an ID this topic issued), Gap reports true and delivery starts with
+// the live events.
 func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error) {
 	t, err := b.topic(topicName)
 	if err != nil {
 		return nil, err
 	}
-	s := &Subscription{b: b, t: t, queue: make(chan event, b.opts.QueueSize), ended: make(chan struct{})}
+	s := &Subscription{t: t, wake: make(chan struct{}, 1), ended: make(chan struct{})}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	s.cursor.Store(t.hist.last)
 	if lastEventID != "" {
 		after, ok := parseSeq(lastEventID)
-		if ok {
-			s.replay, ok = t.hist.since(after)
+		if ok && t.hist.reaches(after) {
+			s.cursor.Store(after)
+		} else {
+			s.gap = true
 		}
-		s.gap = !ok
 	}
 	b.mu.Lock()
 	closed := b.closed
@@ -213,6 +267,7 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 		return nil, ErrBrokerClosed
 	}
 	t.subs[s] = struct{}{}
+	t.list = nil
 	return s, nil
 }
 
@@ -220,47 +275,50 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 // resumed from: events were missed that the history no longer holds.
 func (s *Subscription) Gap() bool { return s.gap }
 
-// Next returns the next event, encoded (id, data and the blank line), waiting
-// for one. After the subscription ended it returns the events still queued,
-// then the reason: ErrSlowSubscriber, ErrBrokerClosed, or ctx's error.
-func (s *Subscription) Next(ctx context.Context) ([]byte, error) {
-	if len(s.replay) > 0 {
-		e := s.replay[0]
-		s.replay = s.replay[1:]
-		return e.enc, nil
-	}
+// appendReady appends every event after the subscriber's position to dst
+// and moves the position to the newest; errors when it was dropped or
+// closed.
+func (s *Subscription) appendReady(dst []byte) ([]byte, error) {
 	select {
-	case e := <-s.queue:
-		return e.enc, nil
+	case <-s.ended:
+		return dst, s.reason
 	default:
 	}
-	select {
-	case e := <-s.queue:
-		return e.enc, nil
-	case <-s.ended:
-		select {
-		case e := <-s.queue:
-			return e.enc, nil
-		default:
-			return nil, s.reason
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	s.t.mu.RLock()
+	defer s.t.mu.RUnlock()
+	h := &s.t.hist
+	cursor := s.cursor.Load()
+	if cursor == h.last {
+		return dst, nil
 	}
+	if !h.reaches(cursor) { // a Publish is about to drop it
+		return dst, ErrSlowSubscriber
+	}
+	dst = h.appendSince(dst, cursor)
+	s.cursor.Store(h.last)
+	return dst, nil
 }
 
-// appendReady appends every event available without waiting to dst.
-func (s *Subscription) appendReady(dst []byte) []byte {
-	for _, e := range s.replay {
-		dst = append(dst, e.enc...)
-	}
-	s.replay = nil
+// Next returns the next events, encoded (each with its id, data and blank
+// line), waiting for at least one: all that were published since the last
+// call, in one slice, which is valid until the next call. After the
+// subscription ended it returns the reason: ErrSlowSubscriber,
+// ErrBrokerClosed, or ctx's error.
+func (s *Subscription) Next(ctx context.Context) ([]byte, error) {
 	for {
+		buf, err := s.appendReady(s.pending[:0])
+		if err != nil {
+			return nil, err
+		}
+		s.pending = buf
+		if len(buf) > 0 {
+			return buf, nil
+		}
 		select {
-		case e := <-s.queue:
-			dst = append(dst, e.enc...)
-		default:
-			return dst
+		case <-s.wake:
+		case <-s.ended:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }
@@ -268,9 +326,8 @@ func (s *Subscription) appendReady(dst []byte) []byte {
 // Close unsubscribes. It is safe to call more than once.
 func (s *Subscription) Close() {
 	s.t.mu.Lock()
-	delete(s.t.subs, s)
+	s.t.remove(s, errUnsubscribed)
 	s.t.mu.Unlock()
-	s.end(errUnsubscribed)
 }
 
 // Close ends every subscription (their Next returns ErrBrokerClosed, so
@@ -283,8 +340,7 @@ func (b *Broker) Close() {
 	for _, t := range topics {
 		t.mu.Lock()
 		for s := range t.subs {
-			delete(t.subs, s)
-			s.end(ErrBrokerClosed)
+			t.remove(s, ErrBrokerClosed)
 		}
 		t.mu.Unlock()
 	}
@@ -314,23 +370,16 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer st.Close()
-	var buf []byte
 	if sub.Gap() {
-		buf, _ = sse.AppendMessage(buf, sse.Message{Type: "reset"})
-	}
-	for {
-		buf = sub.appendReady(buf)
-		if len(buf) > 0 {
-			if st.SendEncoded(buf) != nil {
-				return
-			}
-			buf = buf[:0]
-		}
-		e, err := sub.Next(st.Context())
-		if err != nil {
+		if st.Send(sse.Message{Type: "reset"}) != nil {
 			return
 		}
-		buf = append(buf, e...)
+	}
+	for {
+		evs, err := sub.Next(st.Context())
+		if err != nil || st.SendEncoded(evs) != nil {
+			return
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ func nextN(t *testing.T, sub *server.Subscription, n int) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var out string
-	for range n {
+	for strings.Count(out, "\n\n") < n {
 		e, err := sub.Next(ctx)
 		if err != nil {
 			t.Fatalf("Next after %q: %v", out, err)
@@ -51,7 +51,7 @@ func nextN(t *testing.T, sub *server.Subscription, n int) string {
 
 func TestBrokerReplayStrictlyAfter(t *testing.T) {
 	t.Parallel()
-	b := server.NewBroker(server.BrokerOptions{History: 5})
+	b := server.NewBroker(server.BrokerOptions{History: 5, QueueSize: 5})
 	defer b.Close()
 	publishN(t, b, "t", 1, 8) // the history holds 4..8
 	for _, tc := range []struct {
@@ -97,8 +97,8 @@ func TestBrokerReplayStrictlyAfter(t *testing.T) {
 }
 
 // A subscriber that never reads is dropped when its queue is full: the
-// publisher never waits, the others get every event, and the dropped one's
-// memory is its bounded queue.
+// publisher never waits, the others get every event, and the dropped one
+// holds nothing.
 func TestBrokerSlowSubscriberDropped(t *testing.T) {
 	t.Parallel()
 	const queue, n = 64, 1000
@@ -114,7 +114,7 @@ func TestBrokerSlowSubscriberDropped(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range n {
+			for strings.Count(got[k], "\n\n") < n {
 				e, err := sub.Next(context.Background())
 				if err != nil {
 					t.Errorf("fast subscriber %d: %v after %d bytes", k, err, len(got[k]))
@@ -144,10 +144,7 @@ func TestBrokerSlowSubscriberDropped(t *testing.T) {
 			t.Errorf("fast subscriber %d missed events (%d bytes, want %d)", k, len(g), len(want))
 		}
 	}
-	// The slow one gets what its queue held, then the reason.
-	if got := nextN(t, slow, queue); !strings.HasPrefix(want, got) {
-		t.Errorf("slow subscriber's queue: %q", got)
-	}
+	// The slow one learns why it was dropped.
 	if _, err := slow.Next(context.Background()); !errors.Is(err, server.ErrSlowSubscriber) {
 		t.Errorf("slow subscriber: %v, want ErrSlowSubscriber", err)
 	}

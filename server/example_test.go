@@ -79,15 +79,21 @@ func ExampleBroker() {
 	defer sub.Close()
 	b.Publish("prices", sse.Message{Data: "104"})
 
-	ctx := context.Background()
-	for range 3 {
-		ev, _ := sub.Next(ctx)
-		fmt.Printf("%q\n", ev)
-	}
+	// Next returns everything new since its last call, encoded once for
+	// every subscriber.
+	evs, _ := sub.Next(context.Background())
+	fmt.Print(string(evs))
 	// Output:
-	// "id: 2\ndata: 102\n\n"
-	// "id: 3\ndata: 103\n\n"
-	// "id: 4\ndata: 104\n\n"
+	// id: 2
+	// data: 102
+	//
+	// id: 3
+	// data: 103
+	//
+	// id: 4
+	// data: 104
+	//
+
 }
 
 // A producer appends to a resumable stream while readers follow it; a

@@ -136,10 +136,18 @@ func TestStreamHeartbeat(t *testing.T) {
 	s := strings.TrimPrefix(string(body), ":ok\n\n")
 	last := strings.LastIndex(s, "data")
 	busy, idle := s[:last], s[last:]
-	if n := strings.Count("\n"+busy, "\n:\n"); n != 0 {
+	beats := func(s string) (n int) {
+		for _, line := range strings.Split(s, "\n") {
+			if line == ":" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := beats(busy); n != 0 {
 		t.Errorf("%d heartbeats while busy: %q", n, body)
 	}
-	if n := strings.Count(idle, "\n:\n"); n < 3 || n > 6 {
+	if n := beats(idle); n < 3 || n > 6 {
 		t.Errorf("%d heartbeats in 5 idle intervals, want about 5: %q", n, idle)
 	}
 }
