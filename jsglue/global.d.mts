@@ -11,8 +11,7 @@
 
 import type { EventSourceInit as WasmEventSourceInit } from "./eventsource.mjs";
 
-export { load, install } from "./eventsource.mjs";
-export type * from "./eventsource.mjs";
+export * from "./eventsource.mjs";
 
 declare global {
   interface EventSourceInit extends WasmEventSourceInit {}
