@@ -54,7 +54,7 @@ const init = {
   idleTimeout: 30_000,
   pauseWhenHidden: false,
   reconnectOnOnline: true,
-} satisfies Required<EventSourceInit>;
+} satisfies EventSourceInit; // Required<…> once the policy options are declared
 
 const es: WasmEventSource = new EventSource("/api/chat", init);
 // The other forms each option takes.
