@@ -205,24 +205,57 @@ func ServeResume(w http.ResponseWriter, r *http.Request, store Store, stream str
 		return err
 	}
 	defer st.Close()
-	for _, e := range first {
-		if err := st.Send(e.Message(stream)); err != nil {
-			return err
+	// What one Read returns leaves in one write: a replay of thousands of
+	// stored tokens is a few writes, not one per token.
+	var buf []byte
+	send := func(entries []Entry) error {
+		buf = buf[:0]
+		for _, e := range entries {
+			if buf, err = sse.AppendMessage(buf, e.Message(stream)); err != nil {
+				return err
+			}
 		}
-		after = e.Seq
+		if len(buf) == 0 {
+			return nil
+		}
+		return st.SendEncoded(buf)
 	}
-	if finished {
-		return nil
+	if err := send(first); err != nil {
+		return err
 	}
-	for e, err := range Follow(st.Context(), store, stream, after) {
+	if len(first) > 0 {
+		after = first[len(first)-1].Seq
+	}
+	for !finished {
+		var entries []Entry
+		entries, finished, err = readWait(st.Context(), store, stream, after)
 		if err != nil {
 			return err
 		}
-		if err := st.Send(e.Message(stream)); err != nil {
+		if err := send(entries); err != nil {
 			return err
+		}
+		if len(entries) > 0 {
+			after = entries[len(entries)-1].Seq
 		}
 	}
 	return nil
+}
+
+// readWait is one Read that waits, dropping entries at or before after (a
+// store bug must not turn into a duplicate).
+func readWait(ctx context.Context, store Store, stream string, after uint64) ([]Entry, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	entries, finished, err := store.Read(ctx, stream, after, followWait)
+	if err != nil {
+		return nil, false, err
+	}
+	for len(entries) > 0 && entries[0].Seq <= after {
+		entries = entries[1:]
+	}
+	return entries, finished, nil
 }
 
 // ResumeHandler serves resumptions: a GET whose Last-Event-ID is
