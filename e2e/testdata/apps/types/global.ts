@@ -11,6 +11,10 @@ const es = new EventSource("/api/chat", {
   headers: { Authorization: "Bearer token" },
   body: JSON.stringify({ prompt: "hi" }),
   reconnect: false,
+  signal: new AbortController().signal,
+  resume: "/api/chat/resume",
+  retryOn: [503],
+  backoff: { maxDelay: 10_000 },
 });
 es.onclose = () => console.log("the answer is complete");
 es.addEventListener("close", (e: Event) => console.log(e.type));
