@@ -263,10 +263,14 @@ func TestOptions(t *testing.T) {
 	t.Run("chat-dropped-resumes-every-token-once", func(t *testing.T) {
 		c := newOptCase(t)
 		prompt := "resume me"
-		r := c.record(`new ES("/api/chat?delay=5&drop=4", { method: "POST",
+		// Tokens 50 ms apart, so that the first arrive before the cut:
+		// Chromium drops what arrives together with a reset (see resets),
+		// and with no event ID there is nothing to resume from. (Repeated
+		// drops are post-dropped-resumes-by-get's business.)
+		r := c.record(`new ES("/api/chat?delay=50&drop=4", { method: "POST",
 			headers: { Authorization: "Bearer `+testserver.DemoToken+`", "Content-Type": "application/json" },
 			body: JSON.stringify({ prompt: `+js(prompt)+` }),
-			resume: (id) => "/api/chat/resume?drop=5&after=" + encodeURIComponent(id),
+			resume: (id) => "/api/chat/resume?after=" + encodeURIComponent(id),
 			backoff: { initialDelay: 50, jitter: false } })`, "", "done")
 		var answer strings.Builder
 		var ids []string
@@ -299,8 +303,8 @@ func TestOptions(t *testing.T) {
 				t.Errorf("ids %q then %q: want consecutive sequence numbers", ids[i-1], ids[i])
 			}
 		}
-		if drops < 3 {
-			t.Errorf("%d drops, want at least 3 (drop=4, then every 5 on resume)", drops)
+		if drops != 1 {
+			t.Errorf("%d drops, want 1 (drop=4)", drops)
 		}
 		if ty := r.types(); ty[len(ty)-2] != "done" || ty[len(ty)-1] != "close" {
 			t.Errorf("events end with %q, want done, close", ty[max(0, len(ty)-2):])
