@@ -27,11 +27,40 @@ import (
 // per subscriber is then measured without the clients' own.
 const fanoutEnv = "SSE_FANOUT_CLIENTS" // "addr subscribers stalled events"
 
+// TestMain runs the fan-out clients when asked to (see fanoutEnv), else
+// the tests, and fails the run when goroutines are left behind: a stream,
+// subscription or follower that outlives its client is a leak.
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(fanoutEnv); spec != "" {
 		os.Exit(fanoutClients(spec))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 {
+		left := leftGoroutines()
+		for deadline := time.Now().Add(10 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = leftGoroutines() {
+			http.DefaultClient.CloseIdleConnections()
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "%d goroutines left after the tests:\n\n%s\n", len(left), strings.Join(left, "\n\n"))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// leftGoroutines are the stacks of the goroutines other than this one and
+// the runtime's and testing's own.
+func leftGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	var left []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "TestMain") || strings.Contains(g, "os/signal.") || strings.TrimSpace(g) == "" {
+			continue
+		}
+		left = append(left, g)
+	}
+	return left
 }
 
 // fanoutClients opens the subscribers, says "ready" on stdout once every

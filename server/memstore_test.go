@@ -105,3 +105,21 @@ func TestParseResumeID(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseResumeID(f *testing.F) {
+	for _, s := range []string{"abc.1", "a.b.0", "x.01", ".1", "abc.", "abc.18446744073709551615", "\x00.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		stream, seq, ok := server.ParseResumeID(id)
+		if !ok {
+			return
+		}
+		if stream == "" {
+			t.Fatalf("%q: empty stream accepted", id)
+		}
+		if back := server.ResumeID(stream, seq); back != id {
+			t.Fatalf("%q parsed as (%q, %d), which prints as %q", id, stream, seq, back)
+		}
+	})
+}
