@@ -117,6 +117,27 @@ func TestOptions(t *testing.T) {
 		c.checkWaits(r, 0, 2)
 	})
 
+	t.Run("retryOn-slow-error-body-with-idleTimeout", func(t *testing.T) {
+		// The body of a failed response is read (at most 2 s) before the
+		// error is announced; the idle timer must not fire meanwhile and
+		// start a request of its own.
+		slow := testserver.Conn{Status: 503, Headers: map[string]string{"Content-Type": "text/plain"},
+			Chunks: []testserver.Chunk{{Data: "busy"}}, End: testserver.EndHold}
+		c := newOptCase(t, []testserver.Conn{slow, holds("data: ok\n\n")})
+		r := c.record(`new ES("@S0@", { retryOn: [503], idleTimeout: 300, backoff: { initialDelay: 50, jitter: false } })`,
+			`(log) => log.some((e) => e.type === "message")`)
+		if ty := r.types(); !slices.Equal(ty, []string{"error", "open", "message"}) {
+			t.Errorf("events %q, want error (503), open, message", ty)
+		}
+		if errs := r.errors(); len(errs) > 0 && (errs[0].Status != 503 || errs[0].Body != "busy" || errs[0].RetryIn != 50) {
+			t.Errorf("error %s, want status 503, body busy, retryIn 50", errs[0])
+		}
+		if n := len(c.requests(0)); n != 2 {
+			t.Errorf("the server saw %d requests, want 2", n)
+		}
+		c.checkWaits(r, 0, 2)
+	})
+
 	t.Run("max-retries-on-network-errors", func(t *testing.T) {
 		down := testserver.Conn{NoResponse: true}
 		c := newOptCase(t, []testserver.Conn{down, down, down, down})

@@ -423,7 +423,14 @@ class Stream {
     if (!actions.some((x) => x.op === OP_OPEN)) {
       // A failed response: its body (the server's reason, often JSON) goes
       // with the error event, first 64 KiB, read for at most 2 s.
-      if (actions.some((x) => x.op === OP_ERROR)) this.failBody = await readText(r, 64 << 10, 2000);
+      if (actions.some((x) => x.op === OP_ERROR)) {
+        // The core has moved on (to a reconnection wait, or closed), and
+        // these actions set or clear the timer: the idle timer must not
+        // fire into that state while the body is read.
+        clearTimeout(this.timer);
+        this.timer = 0;
+        this.failBody = await readText(r, 64 << 10, 2000);
+      }
       if (gen === this.gen) this.run(actions);
       else this.run(actions.filter((x) => x.op !== OP_ABORT));
       return;
