@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wasm-eventsource/wasm-eventsource/server"
 )
 
 // The demo server's own routes, in front of the test server's (see
@@ -143,11 +145,13 @@ func (d *demo) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		rate = n
 	}
 	id, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	rc := http.NewResponseController(w)
+	// The library's stream: headers, the opening comment and retry flushed
+	// at once, a write deadline on every write, the end with the client.
+	st, err := server.NewStream(w, r, server.StreamOptions{Retry: time.Second, WriteTimeout: 10 * time.Second, Heartbeat: -1})
+	if err != nil {
+		return
+	}
+	defer st.Close()
 
 	const tick = 50 * time.Millisecond
 	perTick := max(1, rate*int(tick/time.Millisecond)/1000)
@@ -159,7 +163,6 @@ func (d *demo) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	var buf []byte
-	buf = append(buf, ":dashboard\nretry: 1000\n\n"...)
 	for {
 		for i := 0; i < perTick; i++ {
 			id++
@@ -184,17 +187,13 @@ func (d *demo) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		buf = fmt.Appendf(buf, "event: metrics\ndata: {\"rps\":%d,\"p99\":%.1f,\"errors\":%d}\n\n",
 			900+rng.IntN(300), 40+rng.Float64()*60, rng.IntN(5))
-		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if _, err := w.Write(buf); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
+		if err := st.SendEncoded(buf); err != nil {
 			return
 		}
 		buf = buf[:0]
 		select {
 		case <-t.C:
-		case <-r.Context().Done():
+		case <-st.Done():
 			return
 		case <-d.stop:
 			return
