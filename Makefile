@@ -25,7 +25,7 @@ build:
 	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o $(DIST)/eventsource.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
 	cp "$(GOROOT)/LICENSE" $(DIST)/wasm_exec.LICENSE
-	cp jsglue/eventsource.mjs jsglue/eventsource.d.ts jsglue/global.mjs jsglue/global.d.mts jsglue/package.json $(DIST)/
+	cp jsglue/eventsource.mjs jsglue/shared.mjs jsglue/shared-worker.mjs jsglue/eventsource.d.ts jsglue/global.mjs jsglue/global.d.mts jsglue/package.json $(DIST)/
 	cp jsglue/eventsource.d.ts $(DIST)/eventsource.d.mts
 	cp README.md LICENSE $(DIST)/
 	@ls -l $(DIST)

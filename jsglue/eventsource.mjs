@@ -19,12 +19,15 @@
 // also works in workers (dedicated, shared and service workers).
 
 import "./wasm_exec.js";
+import { share, RELAY } from "./shared.mjs";
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
 let loading = null;
+// load({ shared }) sets the class's default; wasmURL goes to the shared worker.
+const sharing = { on: false, wasmURL: undefined };
 
 /**
  * Loads the WebAssembly engine once and resolves to the EventSource class.
@@ -32,7 +35,9 @@ let loading = null;
  * @param {{wasmURL?: string|URL}} [options]
  */
 export function load(options = {}) {
+  if (options.shared !== undefined) sharing.on = Boolean(options.shared);
   if (!loading) {
+    if (options.wasmURL !== undefined) sharing.wasmURL = new URL(`${options.wasmURL}`, baseURL()).href;
     loading = boot(options);
     loading.catch(() => { loading = null; }); // a failed load may be retried
   }
@@ -703,7 +708,14 @@ function defineClass(core) {
       const st = this.#st = new Stream(core, this, {
         method, headers: init.headers, body, credentials: `${credentials}`, resume,
       }, id);
-      st.listening = (type) => this.#listeners.get(type)?.size > 0;
+      st.listening = init[RELAY] ? () => true : (type) => this.#listeners.get(type)?.size > 0;
+      // shared: a GET stream runs in the shared worker (shared.mjs), if it can.
+      const proxy = (init.shared ?? sharing.on) ? share(this, st, parsed.href, init, `${credentials}`, sharing.wasmURL) : null;
+      if (proxy) {
+        proxy.listening = st.listening;
+        this.#st = proxy;
+        return;
+      }
       if (signal?.aborted) {
         st.close();
         return;

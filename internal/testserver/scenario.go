@@ -95,4 +95,8 @@ type Observation struct {
 	Body                        string
 	AccessControlRequestHeaders string // preflights only
 	At                          time.Time
+	// Ended is when the server was done with a request a Conn answered: the
+	// response ended, or the client went away while it was held or
+	// between chunks (zero while it runs).
+	Ended time.Time
 }

@@ -131,6 +131,7 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 		ob.Index = IndexProbe
 	}
 	st.obs = append(st.obs, ob)
+	obsAt := len(st.obs) - 1
 	close(st.changed)
 	st.changed = make(chan struct{})
 	s.mu.Unlock()
@@ -168,6 +169,11 @@ func (s *Server) serveScenario(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveConn(w, r, conn)
+	s.mu.Lock()
+	st.obs[obsAt].Ended = time.Now()
+	close(st.changed)
+	st.changed = make(chan struct{})
+	s.mu.Unlock()
 }
 
 // lastCORS is the CORS of Conns[index], or of the last Conn past the end.

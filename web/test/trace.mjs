@@ -275,8 +275,8 @@ export async function runTrace(spec, ES) {
 
 /**
  * loadClass resolves to the class impl names: "native" (this global's own
- * EventSource) or "ours" (load() from /dist/eventsource.mjs), and rejects
- * any other name.
+ * EventSource), "ours" (load() from /dist/eventsource.mjs) or "shared"
+ * (load({ shared: true })), and rejects any other name.
  */
 export async function loadClass(impl) {
   const native = globalThis.EventSource;
@@ -289,6 +289,11 @@ export async function loadClass(impl) {
       const ES = await load();
       if (ES === native) throw new Error("load() returned the native class");
       return ES;
+    }
+    case "shared": {
+      // ours with shared: true by default (GET streams run in a SharedWorker)
+      const { load } = await import("/dist/eventsource.mjs");
+      return load({ shared: true });
     }
     default:
       throw new Error(`unknown implementation ${JSON.stringify(impl)}`);

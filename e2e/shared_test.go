@@ -1,0 +1,454 @@
+//go:build !js
+
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/wasm-eventsource/wasm-eventsource/e2e/chromium"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
+)
+
+// TestShared checks shared streams (new EventSource(url, { shared: true }),
+// jsglue/shared.mjs and shared-worker.mjs): tabs of one browser context
+// share one upstream request run by a SharedWorker, and each tab's object
+// behaves as an unshared one. It also runs the class itself in each kind of
+// worker. The multi-tab tests drive runner.html#shared tabs through
+// web/test/tabs.mjs.
+func TestShared(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ten-tabs-one-request", func(t *testing.T) {
+		// Events start 3 s after the request, so that every tab has joined
+		// before the first; then one every 50 ms for 30 s.
+		c := testserver.Conn{End: testserver.EndHold}
+		for i := 1; i <= 600; i++ {
+			d := 50 * time.Millisecond
+			if i == 1 {
+				d = 3 * time.Second
+			}
+			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: d, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
+		}
+		id, url := sharedScenario(t, c)
+		tabs := sharedTabs(t, 10)
+		for _, tt := range tabs {
+			openShared(t, tt, url, "")
+		}
+		for _, tt := range tabs {
+			waitLog(t, tt, 21, 20*time.Second) // open and 20 events
+		}
+		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
+			t.Fatalf("the server saw %d requests from 10 tabs, want 1:\n%s", n, strings.Join(obsText(id), "\n"))
+		}
+		for i, tt := range tabs {
+			wantSequence(t, i, tabLog(t, tt))
+		}
+		// Detach 9: four with close(), five by closing the tab (no close()).
+		for i := 1; i <= 4; i++ {
+			if _, err := evalIn[int](tabs[i], `import("/test/tabs.mjs").then((m) => m.close())`, scaled(5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 5; i <= 9; i++ {
+			tabs[i].cancel()
+		}
+		last := tabs[0]
+		waitClients(t, last, 1)
+		n := len(tabLog(t, last))
+		waitLog(t, last, n+10, 10*time.Second)
+		wantSequence(t, 0, tabLog(t, last))
+		if obs := realRequests(env.srv.Observations(id)); len(obs) != 1 || !obs[0].Ended.IsZero() {
+			t.Fatalf("with one tab left the request should go on alone:\n%s", strings.Join(obsText(id), "\n"))
+		}
+		// Closing the last tab (no close()) ends the request.
+		last.cancel()
+		waitEnded(t, id, 0)
+	})
+
+	t.Run("eight-tabs-and-a-fetch", func(t *testing.T) {
+		// Over HTTP/1.1 a browser context has 6 connections per origin:
+		// eight unshared streams would leave two tabs, and any fetch, waiting.
+		id, url := sharedScenario(t, holds("data: hi\n\n"))
+		tabs := sharedTabs(t, 8)
+		for _, tt := range tabs {
+			openShared(t, tt, url, "")
+		}
+		for i, tt := range tabs {
+			waitLog(t, tt, 1, 15*time.Second)
+			if l := tabLog(t, tt); l[0] != open1 {
+				t.Errorf("tab %d: %q, want open first", i, l)
+			}
+		}
+		got, err := evalIn[int](tabs[7], `fetch("/test/runner.html", { cache: "no-store" }).then((r) => r.text()).then((s) => s.length)`, scaled(10*time.Second))
+		if err != nil || got == 0 {
+			t.Errorf("a page fetch with 8 streams open: %d, %v", got, err)
+		}
+		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
+			t.Errorf("the server saw %d stream requests, want 1", n)
+		}
+	})
+
+	t.Run("reconnection-shares-last-event-id", func(t *testing.T) {
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: 2 * time.Second, Data: "retry: 300\nid: 7\ndata: a\n\n"}}}
+		id, url := sharedScenario(t, first, holds("id: 8\ndata: b\n\n"))
+		tabs := sharedTabs(t, 3)
+		for _, tt := range tabs {
+			openShared(t, tt, url, "")
+		}
+		var logs [][]string
+		for _, tt := range tabs {
+			waitLog(t, tt, 5, 20*time.Second)
+			logs = append(logs, tabLog(t, tt))
+		}
+		want := []string{open1, msgID("a", "7"), "error RS0", open1, msgID("b", "8")}
+		for i, l := range logs {
+			if len(l) < 5 || !slices.Equal(briefOnly(l[:5]), want) {
+				t.Errorf("tab %d: %q, want %q", i, l, want)
+			}
+			if !slices.Equal(l, logs[0]) {
+				t.Errorf("tab %d saw %q, tab 0 %q", i, l, logs[0])
+			}
+		}
+		obs := realRequests(env.srv.Observations(id))
+		if len(obs) != 2 || obs[0].HasLastEventID || obs[1].LastEventID != "7" {
+			t.Errorf("want two requests, the second with Last-Event-ID 7:\n%s", strings.Join(obsText(id), "\n"))
+		}
+	})
+
+	t.Run("a-tab-closed-during-the-wait-is-detached", func(t *testing.T) {
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: 2 * time.Second, Data: "retry: 1500\ndata: a\n\n"}}}
+		id, url := sharedScenario(t, first, holds("data: b\n\n"))
+		tabs := sharedTabs(t, 3)
+		for _, tt := range tabs {
+			openShared(t, tt, url, "")
+		}
+		for _, tt := range tabs {
+			waitLog(t, tt, 3, 20*time.Second) // open, a, error
+		}
+		// During the wait: tab 2 goes away, tab 1 calls close().
+		tabs[2].cancel()
+		if _, err := evalIn[int](tabs[1], `import("/test/tabs.mjs").then((m) => m.close())`, scaled(5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		waitLog(t, tabs[0], 5, 15*time.Second)
+		if l := briefOnly(tabLog(t, tabs[0])); !slices.Equal(l, []string{open1, msg("a"), "error RS0", open1, msg("b")}) {
+			t.Errorf("tab 0: %q", l)
+		}
+		if l := briefOnly(tabLog(t, tabs[1])); !slices.Equal(l, []string{open1, msg("a"), "error RS0", closed}) {
+			t.Errorf("tab 1 (closed during the wait) saw %q", l)
+		}
+		waitClients(t, tabs[0], 1)
+		// The last tab goes: had tab 1 or 2 stayed attached, the request would go on.
+		tabs[0].cancel()
+		waitEnded(t, id, 1)
+	})
+
+	t.Run("the-last-tab-closed-during-the-wait-ends-it", func(t *testing.T) {
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: 2 * time.Second, Data: "retry: 1000\ndata: a\n\n"}}}
+		id, url := sharedScenario(t, first, holds("data: b\n\n"))
+		tabs := sharedTabs(t, 2)
+		for _, tt := range tabs {
+			openShared(t, tt, url, "")
+		}
+		for _, tt := range tabs {
+			waitLog(t, tt, 3, 20*time.Second)
+		}
+		tabs[1].cancel()
+		if _, err := evalIn[int](tabs[0], `import("/test/tabs.mjs").then((m) => m.close())`, scaled(5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2500 * time.Millisecond) // the reconnection time, and more
+		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
+			t.Errorf("the server saw %d requests, want 1 (no reconnection once every tab left):\n%s", n, strings.Join(obsText(id), "\n"))
+		}
+	})
+
+	t.Run("traces-equal-unshared", func(t *testing.T) {
+		// Conformance scenarios that a shared GET stream runs: the trace of a
+		// shared tab must equal an unshared tab's, and native's expectation.
+		names := []string{
+			"request/headers-same-origin", "event/shapes", "dispatch/id-persists-across-events",
+			"dispatch/named-not-onmessage", "order/one-event-per-task", "last-event-id/sent-on-reconnect",
+			"last-event-id/persists-across-reconnects", "reconnect/three-times", "status/500-on-reconnect",
+			"close/inside-onmessage-same-chunk", "close/inside-error-typed-message", "close/pending-reconnect",
+		}
+		byName := map[string]*scenario{}
+		for _, sc := range allScenarios() {
+			byName[sc.name] = sc
+		}
+		t.Parallel()
+		takeSlot(t)
+		ours, err := openTab(t, "ours")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared, err := openTab(t, "shared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			sc := byName[name]
+			if sc == nil {
+				t.Errorf("no scenario %s", name)
+				continue
+			}
+			lists := append([][]testserver.Conn{sc.conns}, sc.more...)
+			for attempt := 1; ; attempt++ {
+				var u, s *run
+				var wg sync.WaitGroup
+				wg.Add(2)
+				go func() { defer wg.Done(); u = runSpecIn(ours, "shared."+name, "ours", sc.spec, lists, false) }()
+				go func() { defer wg.Done(); s = runSpecIn(shared, "shared."+name, "shared", sc.spec, lists, false) }()
+				wg.Wait()
+				if u.err != nil || s.err != nil {
+					t.Fatalf("%s: unshared: %v; shared: %v", name, u.err, s.err)
+				}
+				diffs, timing := compareRuns(sc, u, s)
+				if len(diffs) == 0 && len(timing) > 0 && attempt < timingAttempts {
+					continue
+				}
+				diffs = append(diffs, timing...)
+				if got := s.briefs(0); !slices.Equal(got, sc.want) {
+					diffs = append(diffs, fmt.Sprintf("shared: %s, want %s", strings.Join(got, " | "), strings.Join(sc.want, " | ")))
+				}
+				if len(diffs) > 0 {
+					t.Errorf("%s: unshared (left) and shared (right) differ:\n%s\n%s", name, strings.Join(diffs, "\n"), describeRuns(u, s))
+				}
+				break
+			}
+		}
+		// Every one of them ran in the worker, not in the page.
+		got, err := evalIn[int](shared, `import("/dist/shared.mjs").then((m) => m.stats()).then((s) => s.tab.opened)`, scaled(5*time.Second))
+		if err != nil || got != len(names) {
+			t.Errorf("shared streams opened by the tab: %d (%v), want %d", got, err, len(names))
+		}
+		// What cannot be shared runs in the page: a POST with a body.
+		r := runSpecIn(shared, "shared.post-in-page", "shared", spec{Sources: []source{{
+			URL: "@S0@", InitExpr: `({ method: "POST", body: "x" })`, Listen: []string{"close"},
+		}}, SettleMs: 300, TimeoutMs: 8000}, [][]testserver.Conn{{ends("data: a\n\n")}}, false)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		wantBriefs(t, r, open1, msg("a"), "close RS2")
+		if got, err := evalIn[int](shared, `import("/dist/shared.mjs").then((m) => m.stats()).then((s) => s.tab.opened)`, scaled(5*time.Second)); err != nil || got != len(names) {
+			t.Errorf("a POST went to the worker: shared streams opened %d (%v), want %d", got, err, len(names))
+		}
+		ours.checkFatal(t)
+		shared.checkFatal(t)
+	})
+
+	// The class itself in every kind of worker (dedicated: TestExtensions).
+	for _, kind := range []string{"shared-worker", "service-worker"} {
+		t.Run("in-a-"+kind, func(t *testing.T) {
+			tt := oursTab(t)
+			if _, err := evalIn[string](tt, `import("/test/workers.mjs").then((m) => m.use("`+kind+`"))`, scaled(10*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			sp := spec{Sources: []source{{URL: "@S0@", StopAfter: &stop{Events: 2}}}, TimeoutMs: 10000}
+			r := runSpecIn(tt, t.Name(), "ours", sp, [][]testserver.Conn{{holds("data: from the worker\n\n")}}, false)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !r.trace.InWorker {
+				t.Errorf("the trace did not run in a %s", kind)
+			}
+			wantBriefs(t, r, open1, msg("from the worker"), closed)
+			tt.checkFatal(t)
+		})
+	}
+
+	t.Run("shared-in-a-dedicated-worker-runs-there", func(t *testing.T) {
+		// No SharedWorker in a worker: shared: true falls back to the engine there.
+		sp := spec{Sources: []source{{URL: "@S0@", InitExpr: `({ shared: true })`, StopAfter: &stop{Events: 2}}}, TimeoutMs: 10000, InWorker: true}
+		r := runOursSpec(t, [][]testserver.Conn{{holds("data: x\n\n")}}, sp)
+		wantBriefs(t, r, open1, msg("x"), closed)
+	})
+}
+
+// sharedScenario registers conns under an id of this test and returns the
+// id and its URL path.
+func sharedScenario(t *testing.T, conns ...testserver.Conn) (id, path string) {
+	id = "shared~" + idUnsafe.ReplaceAllString(t.Name(), ".")
+	return id, env.srv.Handle(id, testserver.Scenario{Conns: conns})
+}
+
+// sharedTabs takes a slot and opens n runner tabs of ours with shared: true
+// by default, all in one new browser context (so one SharedWorker and one
+// connection pool). Tab 0 owns the context: close it last.
+func sharedTabs(t *testing.T, n int) []*tab {
+	t.Helper()
+	t.Parallel()
+	takeSlot(t)
+	tabs := make([]*tab, n)
+	first := &tab{impl: "shared", console: chromium.NewConsole(chromium.ConsoleOptions{})}
+	var err error
+	first.ctx, first.cancel, err = env.browser.NewTab(true, first.console.Listen)
+	tabs[0] = first
+	t.Cleanup(func() {
+		for i := len(tabs) - 1; i >= 0; i-- {
+			if tt := tabs[i]; tt != nil {
+				tt.cancel()
+				if t.Failed() {
+					t.Logf("tab %d console:\n%s", i, tt.consoleText())
+				}
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < n; i++ {
+		tt := &tab{impl: "shared", console: chromium.NewConsole(chromium.ConsoleOptions{})}
+		tt.ctx, tt.cancel = chromedp.NewContext(first.ctx, chromedp.WithListener(tt.console.Listen))
+		tabs[i] = tt
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, tt := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i > 0 {
+				// The first Run binds the tab's life to its context: no timeout there.
+				if errs[i] = chromedp.Do(tt.ctx); errs[i] != nil {
+					return
+				}
+			}
+			errs[i] = chromium.Open(tt.ctx, env.srv.URL()+"/test/runner.html#shared",
+				`globalThis.runnerState !== "loading" && globalThis.runnerState`, scaled(tabStartTimeout))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("tab %d: %v", i, err)
+		}
+	}
+	return tabs
+}
+
+// openShared makes the tab's EventSource on path (init "" is { shared: true }).
+func openShared(t *testing.T, tt *tab, path, init string) {
+	t.Helper()
+	if init == "" {
+		init = `{ shared: true }`
+	}
+	if _, err := evalIn[int](tt, `import("/test/tabs.mjs").then((m) => m.open(`+strconv.Quote(path)+`, `+init+`))`, scaled(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tabLog(t *testing.T, tt *tab) []string {
+	t.Helper()
+	l, err := evalIn[[]string](tt, `import("/test/tabs.mjs").then((m) => m.log)`, scaled(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// waitLog waits until the tab has logged n entries.
+func waitLog(t *testing.T, tt *tab, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(scaled(d))
+	for {
+		l := tabLog(t, tt)
+		if len(l) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tab logged %d entries after %v, want %d: %q", len(l), scaled(d), n, l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitClients waits until the worker has one upstream with n clients.
+func waitClients(t *testing.T, tt *tab, n int) {
+	t.Helper()
+	deadline := time.Now().Add(scaled(5 * time.Second))
+	for {
+		got, err := evalIn[[]int](tt, `import("/dist/shared.mjs").then((m) => m.stats()).then((s) => s.worker.upstreams.map((u) => u.clients))`, scaled(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(got, []int{n}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker's upstreams have %v clients, want [%d]", got, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitEnded waits until the server is done with request k of scenario id.
+func waitEnded(t *testing.T, id string, k int) {
+	t.Helper()
+	deadline := time.Now().Add(scaled(5 * time.Second))
+	for {
+		obs := realRequests(env.srv.Observations(id))
+		if k < len(obs) && !obs[k].Ended.IsZero() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request %d still runs after the last tab went:\n%s", k, strings.Join(obsText(id), "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func realRequests(obs []testserver.Observation) []testserver.Observation {
+	var out []testserver.Observation
+	for _, o := range obs {
+		if !o.IsPreflight() && !o.IsProbe() {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func obsText(id string) []string {
+	var out []string
+	for _, o := range env.srv.Observations(id) {
+		s := obsLine(o)
+		if !o.Ended.IsZero() {
+			s += " (ended)"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// wantSequence checks a log of open then e1, e2, ... with ids, in order
+// and without a gap.
+func wantSequence(t *testing.T, i int, l []string) {
+	t.Helper()
+	if len(l) == 0 || l[0] != open1 {
+		t.Errorf("tab %d: %q, want open first", i, l)
+		return
+	}
+	for k, e := range l[1:] {
+		if want := msgID(fmt.Sprintf("e%d", k+1), strconv.Itoa(k+1)); e != want {
+			t.Errorf("tab %d: entry %d is %s, want %s", i, k+1, e, want)
+			return
+		}
+	}
+}
+
+// briefOnly drops the details tabs.mjs adds to error entries.
+func briefOnly(l []string) []string {
+	out := make([]string, len(l))
+	for i, e := range l {
+		out[i], _, _ = strings.Cut(e, " kind=")
+	}
+	return out
+}
