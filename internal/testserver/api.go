@@ -28,8 +28,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case "/api/clock":
-		s.serveClock(w, r)
 	case "/api/chat", "/api/chat/resume":
 		s.chat.ServeHTTP(w, r)
 	case "/api/stream":

@@ -1,7 +1,6 @@
 package testserver
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,118 +14,6 @@ import (
 
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
-
-func TestClockLiveAndReplay(t *testing.T) {
-	t.Parallel()
-	s := start(t, Options{})
-	c := client(t)
-	base := s.URL() + "/api/clock?interval=20&ch=" + t.Name()
-
-	// First connection: live, ends after 3 events.
-	resp := do(t, c, "GET", base+"&n=3&retry=0", "", nil)
-	evs, raw := readEvents(t, resp.Body, -1)
-	if !strings.HasPrefix(raw, ":ok\n\nretry: 0\n\n") {
-		t.Errorf("stream starts %q", raw)
-	}
-	if len(evs) != 3 {
-		t.Fatalf("%d events, want 3", len(evs))
-	}
-	prev, _ := ParseEventID(evs[0].LastEventID)
-	for i, e := range evs {
-		id, ok := ParseEventID(e.LastEventID)
-		if !ok || (i > 0 && id != prev+1) {
-			t.Errorf("event %d id %q after %d", i, e.LastEventID, prev)
-		}
-		prev = id
-		if _, err := time.Parse(time.RFC3339Nano, e.Data); err != nil || e.Type != "message" {
-			t.Errorf("event %d: %+v (%v)", i, e, err)
-		}
-	}
-
-	// Reconnect later: what was missed is replayed, strictly after the id,
-	// without duplicates, and then the stream goes on live.
-	time.Sleep(150 * time.Millisecond)
-	last := evs[2].LastEventID
-	resp = do(t, c, "GET", base+"&n=12", "", map[string]string{"Last-Event-ID": last})
-	evs, _ = readEvents(t, resp.Body, -1)
-	if len(evs) != 12 {
-		t.Fatalf("%d events after reconnection, want 12", len(evs))
-	}
-	want, _ := ParseEventID(last)
-	for i, e := range evs {
-		want++
-		if e.LastEventID != strconv.FormatUint(want, 10) {
-			t.Fatalf("event %d after Last-Event-ID %s has id %q, want %d", i, last, e.LastEventID, want)
-		}
-	}
-}
-
-func TestClockReset(t *testing.T) {
-	t.Parallel()
-	s := start(t, Options{ClockHistory: 4})
-	c := client(t)
-	base := s.URL() + "/api/clock?interval=10&ch=" + t.Name()
-
-	resp := do(t, c, "GET", base+"&n=6", "", nil)
-	evs, _ := readEvents(t, resp.Body, -1)
-	first := evs[0].LastEventID
-	time.Sleep(100 * time.Millisecond) // the history (4 events) moved past first
-
-	for _, asked := range []string{first, "bogus", "007", "99999999"} {
-		resp = do(t, c, "GET", base+"&n=2", "", map[string]string{"Last-Event-ID": asked})
-		evs, _ = readEvents(t, resp.Body, 2)
-		e := evs[0]
-		if e.Type != "reset" {
-			t.Fatalf("Last-Event-ID %q: first event %+v, want a reset", asked, e)
-		}
-		var info struct {
-			LastEventID    string
-			Oldest, Latest uint64
-		}
-		if err := json.Unmarshal([]byte(e.Data), &info); err != nil || info.LastEventID != asked || info.Latest < info.Oldest {
-			t.Errorf("reset data %s (%v)", e.Data, err)
-		}
-		if e.LastEventID != strconv.FormatUint(info.Latest, 10) {
-			t.Errorf("reset id %q, want latest %d", e.LastEventID, info.Latest)
-		}
-		// Then live, after the reset's id.
-		if next, _ := ParseEventID(evs[1].LastEventID); evs[1].Type != "message" || next != info.Latest+1 {
-			t.Errorf("after reset: %+v, want id %d", evs[1], info.Latest+1)
-		}
-	}
-}
-
-func TestClockHeartbeat(t *testing.T) {
-	t.Parallel()
-	s := start(t, Options{})
-	resp, _ := rawGet(t, s.URL(), "/api/clock?interval=60000&heartbeat=20&ch="+t.Name(), "")
-	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Accel-Buffering") != "no" {
-		t.Errorf("headers %v", resp.Header)
-	}
-	r := bufio.NewReader(resp.Body)
-	var got strings.Builder
-	for !strings.HasSuffix(got.String(), ":\n:\n") {
-		b, err := r.ReadByte()
-		if err != nil {
-			t.Fatalf("%v after %q", err, got.String())
-		}
-		got.WriteByte(b)
-	}
-	if got.String() != ":ok\n\n:\n:\n" {
-		t.Errorf("stream %q", got.String())
-	}
-}
-
-func TestClockBadParams(t *testing.T) {
-	t.Parallel()
-	s := start(t, Options{})
-	c := client(t)
-	for _, q := range []string{"n=-1", "interval=1", "interval=x", "retry=-5", "heartbeat=0", "ch=" + strings.Repeat("x", 65)} {
-		if resp := do(t, c, "GET", s.URL()+"/api/clock?"+q, "", nil); resp.StatusCode != 400 {
-			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
-		}
-	}
-}
 
 func TestChat(t *testing.T) {
 	t.Parallel()

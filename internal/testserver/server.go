@@ -1,4 +1,6 @@
-// Package server is the test, benchmark and demo server of wasm-eventsource.
+// Package testserver is the scripted test double of the browser suite, and
+// the base the benchmarks and the demo server (server/cmd/sseserver) add
+// their routes to (Options.Wrap).
 //
 // It serves three things from one handler:
 //
@@ -6,9 +8,9 @@
 //     conformance tests describe, connection by connection, the exact bytes,
 //     status, headers, CORS answers and endings the server produces, and read
 //     back what the browser sent ([Observation]);
-//   - fixed endpoints under /api/ for the demo and the benchmarks: a live clock
-//     with Last-Event-ID replay, an LLM-like POST chat stream, a bulk stream
-//     and an echo of the request;
+//   - fixed endpoints under /api/ for the tests and the benchmarks: the
+//     resumable LLM-like chat (package chat: POST /api/chat, GET
+//     /api/chat/resume), a bulk stream and an echo of the request;
 //   - static files (the demo pages and dist/).
 //
 // [Start] listens on two loopback ports so that tests have a second origin for
@@ -45,9 +47,7 @@ const DemoToken = chat.DemoToken
 
 // Defaults of the zero Options.
 const (
-	DefaultWriteTimeout   = 30 * time.Second
-	DefaultClockHeartbeat = 15 * time.Second
-	DefaultClockHistory   = 1000
+	DefaultWriteTimeout = 30 * time.Second
 )
 
 // maxBody bounds how much of a request body the server reads (scenarios,
@@ -88,14 +88,6 @@ type Options struct {
 	// does not read for that long is dropped. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 
-	// ClockHeartbeat is how long /api/clock stays silent before it sends a
-	// heartbeat comment. Zero means DefaultClockHeartbeat.
-	ClockHeartbeat time.Duration
-
-	// ClockHistory is how many events each /api/clock channel keeps for
-	// Last-Event-ID replay. Zero means DefaultClockHistory.
-	ClockHistory int
-
 	// Wrap, when set, wraps the server's routing (scenarios, /api/, static
 	// files): the demo server puts its own routes in front. Wrapped
 	// handlers run inside the request logging and Close's tracking.
@@ -114,12 +106,10 @@ type Server struct {
 
 	mu        sync.Mutex
 	closed    bool
-	active    sync.WaitGroup // handlers and clock tickers; Add only under mu while !closed
+	active    sync.WaitGroup // handlers; Add only under mu while !closed
 	scenarios map[string]*scenarioState
 	origins   map[string]bool
 	chat      *chat.Handler // /api/chat and /api/chat/resume
-
-	clocks clocks
 
 	srv      *http.Server
 	url      string
@@ -138,19 +128,12 @@ func New(opts Options) *Server {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
 	}
-	if opts.ClockHeartbeat <= 0 {
-		opts.ClockHeartbeat = DefaultClockHeartbeat
-	}
-	if opts.ClockHistory <= 0 {
-		opts.ClockHistory = DefaultClockHistory
-	}
 	s := &Server{
 		opts:      opts,
 		closing:   make(chan struct{}),
 		scenarios: make(map[string]*scenarioState),
 		origins:   make(map[string]bool),
 	}
-	s.clocks.init(s)
 	s.chat = chat.New(chat.Options{
 		Store:  opts.ChatStore,
 		Tokens: opts.Tokens,

@@ -21,12 +21,14 @@ import (
 //	/dist/                the built package, precompressed (static.go)
 //	/favicon.ico, .svg    the icon
 //	/api/dashboard        a high-rate stream of named events for the dashboard
+//	/api/clock            a tick a second (clock.go, on server.Broker)
 //	POST /api/demo/drop   drops every /api/chat… stream in flight, as a
 //	                      network failure would (the chat's "drop" button)
 //	other non-API paths   the pages of -web
 type demo struct {
 	web, dist *static
 	stop      <-chan struct{}
+	clock     *clock
 
 	mu    sync.Mutex
 	chats map[*atomic.Bool]struct{} // the drop flags of the chat streams in flight
@@ -37,6 +39,7 @@ func newDemo(web, dist string, stop <-chan struct{}, logf func(string, ...any)) 
 		web:   newStatic("/", web, logf),
 		dist:  newStatic("/dist/", dist, logf),
 		stop:  stop,
+		clock: newClock(time.Second, stop),
 		chats: make(map[*atomic.Bool]struct{}),
 	}
 	d.dist.warm()
@@ -54,6 +57,8 @@ func (d *demo) wrap(next http.Handler) http.Handler {
 			d.dist.ServeHTTP(w, r)
 		case p == "/api/dashboard":
 			d.serveDashboard(w, r)
+		case p == "/api/clock":
+			d.clock.ServeHTTP(w, r)
 		case p == "/api/demo/drop":
 			d.serveDrop(w, r)
 		case p == "/api/chat" || strings.HasPrefix(p, "/api/chat/"):

@@ -1,7 +1,8 @@
 // Command sseserver serves the wasm-eventsource demo: the pages of -web at
-// "/", the built engine of -dist at "/dist/", and the server package's
-// endpoints (/api/clock, /api/chat, /api/stream, /api/echo, /api/origins and
-// the /s/ scenarios). It listens on loopback only:
+// "/", the built engine of -dist at "/dist/", the demo's streams (/api/clock
+// and /api/dashboard here, /api/chat from package chat, all on package
+// server) and the test server's endpoints (/api/stream, /api/echo,
+// /api/origins and the /s/ scenarios). It listens on loopback only:
 //
 //	go run ./server/cmd/sseserver -addr 127.0.0.1:8080 -web web -dist dist
 //
