@@ -36,11 +36,13 @@ type BrokerOptions struct {
 	// Last-Event-ID (at least QueueSize are kept). Zero means
 	// DefaultHistory.
 	History int
-	// QueueSize is how far behind the newest event a subscriber may fall.
-	// A subscriber QueueSize events behind when an event is published is
-	// dropped (ErrSlowSubscriber): it never blocks the publisher, never
-	// delays the other subscribers, and it holds no events of its own (it
-	// reads the topic's shared history from its own position). Zero means
+	// QueueSize is how many events may wait for one subscriber: its
+	// queue is a window on the topic's shared history, so it holds no
+	// events of its own. A subscriber that finds itself more than
+	// QueueSize events behind the newest when it reads is dropped
+	// (ErrSlowSubscriber; its client reconnects and replays). It never
+	// blocks the publisher or delays the other subscribers; one stalled
+	// in a write is ended by the write deadline. Zero means
 	// DefaultQueueSize.
 	QueueSize int
 	// Stream configures the streams ServeHTTP opens.
@@ -58,10 +60,11 @@ type BrokerOptions struct {
 // skipped, and a subscriber that wakes up late gets everything new in one
 // batch.
 //
-// Events are encoded once per Publish and shared. The policy for slow
-// subscribers: one that is QueueSize events behind is dropped instead of
-// waited for, so its cost to the publisher is one check per event and its
-// memory a position.
+// Events are encoded once per Publish and shared. A Publish costs the same
+// whatever the number of subscribers: it appends to the history and wakes
+// all waiting subscribers with one channel close. The policy for slow
+// subscribers: one that is more than QueueSize events behind is dropped
+// instead of waited for; until then it costs the publisher nothing.
 type Broker struct {
 	opts BrokerOptions
 
@@ -74,29 +77,15 @@ type topic struct {
 	mu   sync.RWMutex // readers copy from hist under RLock
 	hist ring
 	subs map[*Subscription]struct{}
-	// list is subs as a slice for Publish to wake without holding mu; it
-	// is never modified, only replaced (nil when subs changed).
-	list []*Subscription
-}
-
-// snapshot returns the subscribers as a slice that stays valid after mu is
-// released. Called with mu held for writing.
-func (t *topic) snapshot() []*Subscription {
-	if t.list == nil {
-		t.list = make([]*Subscription, 0, len(t.subs))
-		for s := range t.subs {
-			t.list = append(t.list, s)
-		}
-	}
-	return t.list
+	// notify is closed by the next Publish (and replaced): every
+	// subscriber waiting for new events waits on it, so that waking them
+	// all costs the publisher one close, whatever their number.
+	notify chan struct{}
 }
 
 // remove unsubscribes s, ending it with reason. Called with mu held.
 func (t *topic) remove(s *Subscription, reason error) {
-	if _, ok := t.subs[s]; ok {
-		delete(t.subs, s)
-		t.list = nil
-	}
+	delete(t.subs, s)
 	s.end(reason)
 }
 
@@ -163,7 +152,7 @@ func (b *Broker) topic(name string) (*topic, error) {
 	}
 	t := b.topics[name]
 	if t == nil {
-		t = &topic{hist: ring{buf: make([]event, b.opts.History)}, subs: make(map[*Subscription]struct{})}
+		t = &topic{hist: ring{buf: make([]event, b.opts.History)}, subs: make(map[*Subscription]struct{}), notify: make(chan struct{})}
 		b.topics[name] = t
 	}
 	return t, nil
@@ -171,9 +160,11 @@ func (b *Broker) topic(name string) (*topic, error) {
 
 // Publish sends m to every subscriber of topic and keeps it for replay. The
 // broker sets the ID (m.ID is ignored): the topic's next sequence number,
-// which Publish returns. It never waits for a subscriber: it wakes each
-// one, and drops those QueueSize events behind. An invalid m returns the
-// *sse.MessageError.
+// which Publish returns. It never waits for a subscriber, and its cost does
+// not grow with their number: it appends to the history and wakes every
+// waiting subscriber at once (one channel close). A subscriber finds out it
+// is QueueSize events behind when it next reads, and is dropped then. An
+// invalid m returns the *sse.MessageError.
 func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error) {
 	t, err := b.topic(topicName)
 	if err != nil {
@@ -188,30 +179,10 @@ func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error)
 		return "", err
 	}
 	t.hist.add(event{seq: seq, enc: enc})
-	subs := t.snapshot()
+	woken := t.notify
+	t.notify = make(chan struct{})
 	t.mu.Unlock()
-
-	// Wake the subscribers without holding the lock, so that those already
-	// running can copy what is new meanwhile.
-	limit := uint64(b.opts.QueueSize)
-	var slow []*Subscription
-	for _, s := range subs {
-		if seq-s.cursor.Load() > limit {
-			slow = append(slow, s)
-			continue
-		}
-		select {
-		case s.wake <- struct{}{}:
-		default: // already woken
-		}
-	}
-	if len(slow) > 0 {
-		t.mu.Lock()
-		for _, s := range slow {
-			t.remove(s, ErrSlowSubscriber)
-		}
-		t.mu.Unlock()
-	}
+	close(woken)
 	return m.ID, nil
 }
 
@@ -221,8 +192,8 @@ func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error)
 type Subscription struct {
 	t      *topic
 	cursor atomic.Uint64 // seq of the last event handed out
+	limit  uint64        // QueueSize
 	gap    bool
-	wake   chan struct{} // 1-buffered: new events since the last look
 
 	pending []byte // events read from the history, not yet returned by Next
 
@@ -248,7 +219,7 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Subscription{t: t, wake: make(chan struct{}, 1), ended: make(chan struct{})}
+	s := &Subscription{t: t, limit: uint64(b.opts.QueueSize), ended: make(chan struct{})}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s.cursor.Store(t.hist.last)
@@ -267,7 +238,6 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 		return nil, ErrBrokerClosed
 	}
 	t.subs[s] = struct{}{}
-	t.list = nil
 	return s, nil
 }
 
@@ -276,37 +246,45 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 func (s *Subscription) Gap() bool { return s.gap }
 
 // appendReady appends every event after the subscriber's position to dst
-// and moves the position to the newest; errors when it was dropped or
-// closed.
-func (s *Subscription) appendReady(dst []byte) ([]byte, error) {
+// and moves the position to the newest. With nothing new it returns the
+// channel the next Publish closes. It errors when the subscription ended,
+// or when it is QueueSize events behind (it is then dropped).
+func (s *Subscription) appendReady(dst []byte, limit uint64) ([]byte, <-chan struct{}, error) {
 	select {
 	case <-s.ended:
-		return dst, s.reason
+		return dst, nil, s.reason
 	default:
 	}
-	s.t.mu.RLock()
-	defer s.t.mu.RUnlock()
-	h := &s.t.hist
+	t := s.t
+	t.mu.RLock()
+	h := &t.hist
 	cursor := s.cursor.Load()
 	if cursor == h.last {
-		return dst, nil
+		notify := t.notify
+		t.mu.RUnlock()
+		return dst, notify, nil
 	}
-	if !h.reaches(cursor) { // a Publish is about to drop it
-		return dst, ErrSlowSubscriber
+	if h.last-cursor > limit || !h.reaches(cursor) {
+		t.mu.RUnlock()
+		t.mu.Lock()
+		t.remove(s, ErrSlowSubscriber)
+		t.mu.Unlock()
+		return dst, nil, ErrSlowSubscriber
 	}
 	dst = h.appendSince(dst, cursor)
 	s.cursor.Store(h.last)
-	return dst, nil
+	t.mu.RUnlock()
+	return dst, nil, nil
 }
 
 // Next returns the next events, encoded (each with its id, data and blank
 // line), waiting for at least one: all that were published since the last
 // call, in one slice, which is valid until the next call. After the
-// subscription ended it returns the reason: ErrSlowSubscriber,
-// ErrBrokerClosed, or ctx's error.
+// subscription ended it returns the reason: ErrSlowSubscriber (it was
+// QueueSize events behind), ErrBrokerClosed, or ctx's error.
 func (s *Subscription) Next(ctx context.Context) ([]byte, error) {
 	for {
-		buf, err := s.appendReady(s.pending[:0])
+		buf, notify, err := s.appendReady(s.pending[:0], s.limit)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +293,7 @@ func (s *Subscription) Next(ctx context.Context) ([]byte, error) {
 			return buf, nil
 		}
 		select {
-		case <-s.wake:
+		case <-notify:
 		case <-s.ended:
 		case <-ctx.Done():
 			return nil, ctx.Err()
