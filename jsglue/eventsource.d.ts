@@ -129,6 +129,16 @@ export interface EventSourceInit {
   pauseWhenHidden?: boolean;
   /** The `online` event ends a reconnection wait at once. Default false. */
   reconnectOnOnline?: boolean;
+  /**
+   * Share one upstream request with every tab and frame of the origin that opens the same
+   * stream (same URL, credentials mode, headers and options), run by the engine in a
+   * SharedWorker. The object behaves as an unshared one: its own `open`, every event, errors
+   * with their details, reconnection; `close()` detaches this object alone. Only a GET with
+   * static headers and no `signal`, `body`, `resume` or `pauseWhenHidden` is shared; any other
+   * stream, or one made where SharedWorker or Web Locks are missing (workers, old browsers),
+   * runs in the page as if `shared` were false. Default: `load({ shared })`, else false.
+   */
+  shared?: boolean;
 }
 
 /** The `open` event: a plain Event, with the response it opened with. */
@@ -240,6 +250,11 @@ export interface LoadOptions {
    * `new URL("./eventsource.wasm", import.meta.url)`, which bundlers emit as an asset.
    */
   wasmURL?: string | URL;
+  /**
+   * The default of `shared` for every object of the class (see EventSourceInit.shared).
+   * Default false.
+   */
+  shared?: boolean;
 }
 
 /** Loads the WebAssembly engine (once; later calls return the same promise) and resolves to the class. */

@@ -31,8 +31,9 @@ const sharing = { on: false, wasmURL: undefined };
 
 /**
  * Loads the WebAssembly engine once and resolves to the EventSource class.
- * Later calls return the same promise (and so the same class).
- * @param {{wasmURL?: string|URL}} [options]
+ * Later calls return the same promise (and so the same class); `shared`,
+ * when given, sets the class's default for new objects (see shared.mjs).
+ * @param {{wasmURL?: string|URL, shared?: boolean}} [options]
  */
 export function load(options = {}) {
   if (options.shared !== undefined) sharing.on = Boolean(options.shared);
