@@ -260,5 +260,16 @@ export interface LoadOptions {
 /** Loads the WebAssembly engine (once; later calls return the same promise) and resolves to the class. */
 export function load(options?: LoadOptions): Promise<EventSourceConstructor>;
 
+/** What the shared streams of this page and the SharedWorker hold (see `shared`). */
+export interface SharedStats {
+  /** This page: shared objects open now, and ever made. */
+  tab: { sources: number; opened: number };
+  /** The worker: pages connected, and one entry per upstream request; null when nothing was shared. */
+  worker: null | { tabs: number; upstreams: { url: string; clients: number; readyState: 0 | 1 | 2 }[] };
+}
+
+/** Asks the SharedWorker what it holds: for a page that shows it, and for debugging. */
+export function sharedStats(): Promise<SharedStats>;
+
 /** Like load(), and also sets globalThis.EventSource to the class. */
 export function install(options?: LoadOptions): Promise<EventSourceConstructor>;

@@ -20,6 +20,7 @@
 
 import "./wasm_exec.js";
 import { share, RELAY } from "./shared.mjs";
+export { stats as sharedStats } from "./shared.mjs";
 
 const CONNECTING = 0;
 const OPEN = 1;

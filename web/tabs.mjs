@@ -4,8 +4,7 @@
 // with the same URL, credentials and headers in any number of tabs is one
 // request, run by the engine in a SharedWorker. Each tab's object still gets
 // its own open, every message and every error, as an unshared one would.
-import { load } from "/dist/eventsource.mjs";
-import { stats } from "/dist/shared.mjs"; // what the worker holds, for this page's counters
+import { load, sharedStats } from "/dist/eventsource.mjs";
 
 const EventSource = await load({ shared: true });
 const names = ["CONNECTING", "OPEN", "CLOSED"];
@@ -46,17 +45,15 @@ $("another").onclick = () => window.open(location.href, "_blank");
 
 // The worker's view, once a second.
 async function refresh() {
-  try {
-    const s = await stats();
-    const w = s.worker;
-    $("tabs").textContent = w ? w.tabs : "–";
-    const ups = w ? w.upstreams : [];
-    $("upstreams").textContent = ups.length;
-    $("listeners").textContent = ups.reduce((n, u) => n + u.clients, 0);
-  } catch {
-    // no SharedWorker here: the stream runs in this page
-    $("upstreams").textContent = "this page";
+  const w = (await sharedStats()).worker; // what the worker holds
+  if (!w) {
+    // no SharedWorker or Web Locks here: the stream runs in this page
+    $("upstreams").textContent = "in this page";
+    return;
   }
+  $("tabs").textContent = w.tabs;
+  $("upstreams").textContent = w.upstreams.length;
+  $("listeners").textContent = w.upstreams.reduce((n, u) => n + u.clients, 0);
 }
 setInterval(refresh, 1000);
 

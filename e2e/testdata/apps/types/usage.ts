@@ -5,7 +5,7 @@
 // the exhaustive switch on the error kind) make this file fail to compile
 // when the declarations gain an option or a kind that is not used here.
 // Never run.
-import { load, install, EventSourceError } from "wasm-eventsource";
+import { load, install, sharedStats, EventSourceError } from "wasm-eventsource";
 import type {
   BackoffOptions,
   EventSource as WasmEventSource,
@@ -18,10 +18,12 @@ import type {
   EventSourceOpenEvent,
   HeadersContext,
   LoadOptions,
+  SharedStats,
 } from "wasm-eventsource";
 
 const loadOptions = {
   wasmURL: new URL("/assets/eventsource.wasm", "https://app.example"),
+  shared: false,
 } satisfies Required<LoadOptions>;
 
 const EventSource: EventSourceConstructor = await load(loadOptions);
@@ -54,6 +56,7 @@ const init = {
   idleTimeout: 30_000,
   pauseWhenHidden: false,
   reconnectOnOnline: true,
+  shared: false,
 } satisfies Required<EventSourceInit>;
 
 const es: WasmEventSource = new EventSource("/api/chat", init);
@@ -149,4 +152,10 @@ function describe(kind: EventSourceErrorKind): string {
   }
 }
 
-console.log(url, withCredentials, state, constants, staticConstants, same);
+// One request for every tab that opens the same GET stream; what the worker holds.
+new EventSource("/api/clock", { shared: true });
+const stats: SharedStats = await sharedStats();
+const upstreams: number = stats.worker?.upstreams.length ?? 0;
+const opened: number = stats.tab.opened;
+
+console.log(url, withCredentials, state, constants, staticConstants, same, upstreams, opened);
