@@ -27,21 +27,19 @@ func TestShared(t *testing.T) {
 	t.Parallel()
 
 	t.Run("ten-tabs-one-request", func(t *testing.T) {
-		// Events start 3 s after the request, so that every tab has joined
-		// before the first; then one every 50 ms for 30 s.
+		// Events start 1.5 s (scaled) after the request, so that every tab
+		// has joined before the first; then one every 50 ms for 100 s.
 		c := testserver.Conn{End: testserver.EndHold}
-		for i := 1; i <= 600; i++ {
+		for i := 1; i <= 2000; i++ {
 			d := 50 * time.Millisecond
 			if i == 1 {
-				d = 3 * time.Second
+				d = scaled(1500 * time.Millisecond)
 			}
 			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: d, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
 		}
 		id, url := sharedScenario(t, c)
 		tabs := sharedTabs(t, 10)
-		for _, tt := range tabs {
-			openShared(t, tt, url, "")
-		}
+		openAll(t, tabs, url)
 		for _, tt := range tabs {
 			waitLog(t, tt, 21, 20*time.Second) // open and 20 events
 		}
@@ -78,9 +76,7 @@ func TestShared(t *testing.T) {
 		// eight unshared streams would leave two tabs, and any fetch, waiting.
 		id, url := sharedScenario(t, holds("data: hi\n\n"))
 		tabs := sharedTabs(t, 8)
-		for _, tt := range tabs {
-			openShared(t, tt, url, "")
-		}
+		openAll(t, tabs, url)
 		for i, tt := range tabs {
 			waitLog(t, tt, 1, 15*time.Second)
 			if l := tabLog(t, tt); l[0] != open1 {
@@ -97,12 +93,10 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("reconnection-shares-last-event-id", func(t *testing.T) {
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: 2 * time.Second, Data: "retry: 300\nid: 7\ndata: a\n\n"}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: "retry: 300\nid: 7\ndata: a\n\n"}}}
 		id, url := sharedScenario(t, first, holds("id: 8\ndata: b\n\n"))
 		tabs := sharedTabs(t, 3)
-		for _, tt := range tabs {
-			openShared(t, tt, url, "")
-		}
+		openAll(t, tabs, url)
 		var logs [][]string
 		for _, tt := range tabs {
 			waitLog(t, tt, 5, 20*time.Second)
@@ -124,12 +118,11 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("a-tab-closed-during-the-wait-is-detached", func(t *testing.T) {
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: 2 * time.Second, Data: "retry: 1500\ndata: a\n\n"}}}
+		// A wait long enough to close tabs in, even on a loaded machine.
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: "retry: 3000\ndata: a\n\n"}}}
 		id, url := sharedScenario(t, first, holds("data: b\n\n"))
 		tabs := sharedTabs(t, 3)
-		for _, tt := range tabs {
-			openShared(t, tt, url, "")
-		}
+		openAll(t, tabs, url)
 		for _, tt := range tabs {
 			waitLog(t, tt, 3, 20*time.Second) // open, a, error
 		}
@@ -152,12 +145,10 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("the-last-tab-closed-during-the-wait-ends-it", func(t *testing.T) {
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: 2 * time.Second, Data: "retry: 1000\ndata: a\n\n"}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: "retry: 3000\ndata: a\n\n"}}}
 		id, url := sharedScenario(t, first, holds("data: b\n\n"))
 		tabs := sharedTabs(t, 2)
-		for _, tt := range tabs {
-			openShared(t, tt, url, "")
-		}
+		openAll(t, tabs, url)
 		for _, tt := range tabs {
 			waitLog(t, tt, 3, 20*time.Second)
 		}
@@ -165,7 +156,7 @@ func TestShared(t *testing.T) {
 		if _, err := evalIn[int](tabs[0], `import("/test/tabs.mjs").then((m) => m.close())`, scaled(5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2500 * time.Millisecond) // the reconnection time, and more
+		time.Sleep(4 * time.Second) // the reconnection time, and more
 		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
 			t.Errorf("the server saw %d requests, want 1 (no reconnection once every tab left):\n%s", n, strings.Join(obsText(id), "\n"))
 		}
@@ -335,14 +326,23 @@ func sharedTabs(t *testing.T, n int) []*tab {
 	return tabs
 }
 
-// openShared makes the tab's EventSource on path (init "" is { shared: true }).
-func openShared(t *testing.T, tt *tab, path, init string) {
+// openAll makes the EventSource of every tab on path, all at once.
+func openAll(t *testing.T, tabs []*tab, path string) {
 	t.Helper()
-	if init == "" {
-		init = `{ shared: true }`
+	errs := make([]error, len(tabs))
+	var wg sync.WaitGroup
+	for i, tt := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = evalIn[int](tt, `import("/test/tabs.mjs").then((m) => m.open(`+strconv.Quote(path)+`, { shared: true }))`, scaled(5*time.Second))
+		}()
 	}
-	if _, err := evalIn[int](tt, `import("/test/tabs.mjs").then((m) => m.open(`+strconv.Quote(path)+`, `+init+`))`, scaled(5*time.Second)); err != nil {
-		t.Fatal(err)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("tab %d: %v", i, err)
+		}
 	}
 }
 
