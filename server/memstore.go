@@ -34,8 +34,9 @@ type MemoryStoreOptions struct {
 type MemoryStore struct {
 	opts MemoryStoreOptions
 
-	mu      sync.Mutex
-	streams map[string]*memStream
+	mu        sync.Mutex
+	streams   map[string]*memStream
+	lastSweep time.Time // when Create last removed every expired stream
 }
 
 type memStream struct {
@@ -81,10 +82,13 @@ func (m *MemoryStore) Create(_ context.Context, stream string) error {
 	if m.get(stream, now) != nil {
 		return ErrStreamExists
 	}
-	if len(m.streams) >= m.opts.MaxStreams {
+	// Expired streams nobody reads again are removed here: every TTL/4,
+	// or at once when the store is full.
+	if len(m.streams) >= m.opts.MaxStreams || now.Sub(m.lastSweep) >= m.opts.TTL/4 {
 		for id := range m.streams {
 			m.get(id, now)
 		}
+		m.lastSweep = now
 		if len(m.streams) >= m.opts.MaxStreams {
 			return ErrStoreFull
 		}
@@ -175,4 +179,11 @@ func (m *MemoryStore) Read(ctx context.Context, stream string, after uint64, wai
 			return nil, false, ctx.Err()
 		}
 	}
+}
+
+// Len is the number of streams held, expired ones not yet removed included.
+func (m *MemoryStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.streams)
 }

@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +50,28 @@ func TestMemoryStoreExpiry(t *testing.T) {
 	}
 	if err := m.Create(ctx, "a"); err != nil {
 		t.Fatalf("Create again after expiry: %v", err)
+	}
+}
+
+// Expired streams that nobody reads again do not stay in memory: a later
+// Create removes them.
+func TestMemoryStoreSweeps(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	m := server.NewMemoryStore(server.MemoryStoreOptions{TTL: time.Minute, Now: clk.Now})
+	ctx := context.Background()
+	for i := range 100 {
+		w, err := server.NewWriter(ctx, m, fmt.Sprint("old", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Append(ctx, "", strings.Repeat("x", 1000))
+	}
+	clk.add(2 * time.Minute)
+	if err := m.Create(ctx, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Len(); n != 1 {
+		t.Fatalf("%d streams held after the others expired, want 1", n)
 	}
 }
 
