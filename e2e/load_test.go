@@ -103,10 +103,10 @@ func startLoadSampler() {
 	})
 }
 
-// watchLoad starts watching the load average; the function it returns
-// stores in *peak the highest load seen since (the sample before the start
-// included).
-func watchLoad(peak *float64) (stop func()) {
+// watchLoad starts watching the load average; each call of the function
+// it returns stores in *peak the highest load seen since the start (the
+// sample before it included).
+func watchLoad(peak *float64) (read func()) {
 	startLoadSampler()
 	start := time.Now().Add(-time.Second)
 	return func() {

@@ -235,7 +235,8 @@ func writeReport(path string, scs []*scenario, elapsed time.Duration) error {
 	}
 
 	fmt.Fprintf(&b, "\n## Timing re-runs\n\n")
-	fmt.Fprintf(&b, "A scenario whose runs differ only in timing runs again (up to %d times); a real delay bug differs every time.\n\n", timingAttempts)
+	fmt.Fprintf(&b, "A scenario whose runs differ only in timing runs again (up to %d times, %d on an overloaded machine); a real delay\n", timingAttempts, overloadedTimingAttempts)
+	fmt.Fprintf(&b, "bug differs every time.\n\n")
 	reruns := 0
 	for _, r := range all {
 		for _, f := range r.flaky {
