@@ -16,7 +16,7 @@ NOINLINE  := -gcflags=all=-l -gcflags=runtime= -gcflags=github.com/wasm-eventsou
 WASMFLAGS := -trimpath -ldflags="-s -w" $(NOINLINE)
 JSEXEC    := $(GOROOT)/lib/wasm/go_js_wasm_exec
 
-.PHONY: all build test deps lint fmt vet staticcheck tidy buildcheck unit jstest fuzz benchonce e2e demo screenshots conformance bench clean
+.PHONY: all build test deps lint fmt vet staticcheck tidy buildcheck unit jstest fuzz benchonce e2e reliability demo screenshots conformance bench clean
 
 all: build
 
@@ -141,6 +141,13 @@ e2e: build
 	cd e2e && $(GO) test -count=1 -timeout 10m
 
 test: deps build lint unit jstest fuzz benchonce e2e
+
+# reliability runs the reliability and security suite of the browser tests
+# (e2e/reliability_test.go) in its long mode: ten times the connection kills,
+# more oversized streams and rounds, 10,000 create/close cycles. make e2e
+# runs the same tests in their short mode.
+reliability: deps build
+	cd e2e && E2E_RELIABILITY_LONG=1 $(GO) test -count=1 -timeout 30m -run 'TestReliability|TestSecurity'
 
 demo: build
 	$(GO) run ./server/cmd/sseserver -addr $(ADDR) -web web -dist $(DIST)
