@@ -11,18 +11,16 @@ import (
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
 
-// Defaults of the zero BrokerOptions.
-const (
-	DefaultHistory   = 1000
-	DefaultQueueSize = 256
-)
+// DefaultHistory is the History of the zero BrokerOptions.
+const DefaultHistory = 1000
 
 // Errors a [Subscription] ends with.
 var (
-	// ErrSlowSubscriber: the subscriber fell QueueSize events behind the
-	// newest one, so the broker dropped it rather than wait for it or keep
-	// events for it without bound. Its client reconnects with
-	// Last-Event-ID and replays what it missed from the history.
+	// ErrSlowSubscriber: the subscriber fell more than History events
+	// behind the newest, out of what the topic keeps, so the broker
+	// dropped it rather than wait for it or keep events for it. Its client
+	// reconnects with Last-Event-ID and learns of the gap (a "reset"
+	// event in ServeHTTP).
 	ErrSlowSubscriber = errors.New("server: subscriber dropped: too slow")
 	// ErrBrokerClosed: [Broker.Close] was called.
 	ErrBrokerClosed = errors.New("server: broker closed")
@@ -32,19 +30,15 @@ var (
 
 // BrokerOptions configures a [Broker]. The zero value is usable.
 type BrokerOptions struct {
-	// History is how many events each topic keeps for replay after a
-	// Last-Event-ID (at least QueueSize are kept). Zero means
+	// History is how many events each topic keeps, for replay after a
+	// Last-Event-ID and as every subscriber's queue: subscribers read the
+	// shared history from their own position, so a subscriber holds no
+	// events of its own, and one that falls more than History events
+	// behind the newest is dropped (ErrSlowSubscriber) when it next reads.
+	// It never blocks the publisher or delays the other subscribers; one
+	// stalled in a write is ended by the write deadline. Zero means
 	// DefaultHistory.
 	History int
-	// QueueSize is how many events may wait for one subscriber: its
-	// queue is a window on the topic's shared history, so it holds no
-	// events of its own. A subscriber that finds itself more than
-	// QueueSize events behind the newest when it reads is dropped
-	// (ErrSlowSubscriber; its client reconnects and replays). It never
-	// blocks the publisher or delays the other subscribers; one stalled
-	// in a write is ended by the write deadline. Zero means
-	// DefaultQueueSize.
-	QueueSize int
 	// Stream configures the streams ServeHTTP opens.
 	Stream StreamOptions
 	// Topic names the topic a request subscribes to in ServeHTTP. Nil means
@@ -63,8 +57,9 @@ type BrokerOptions struct {
 // Events are encoded once per Publish and shared. A Publish costs the same
 // whatever the number of subscribers: it appends to the history and wakes
 // all waiting subscribers with one channel close. The policy for slow
-// subscribers: one that is more than QueueSize events behind is dropped
-// instead of waited for; until then it costs the publisher nothing.
+// subscribers: one that falls out of the history (more than History events
+// behind) is dropped instead of waited for; until then it costs the
+// publisher nothing and holds no memory of its own.
 type Broker struct {
 	opts BrokerOptions
 
@@ -134,13 +129,9 @@ func (h *ring) appendSince(dst []byte, after uint64) []byte {
 
 // NewBroker returns a Broker.
 func NewBroker(opts BrokerOptions) *Broker {
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = DefaultQueueSize
-	}
 	if opts.History <= 0 {
 		opts.History = DefaultHistory
 	}
-	opts.History = max(opts.History, opts.QueueSize)
 	return &Broker{opts: opts, topics: make(map[string]*topic)}
 }
 
@@ -163,7 +154,7 @@ func (b *Broker) topic(name string) (*topic, error) {
 // which Publish returns. It never waits for a subscriber, and its cost does
 // not grow with their number: it appends to the history and wakes every
 // waiting subscriber at once (one channel close). A subscriber finds out it
-// is QueueSize events behind when it next reads, and is dropped then. An
+// out of the history when it next reads, and is dropped then. An
 // invalid m returns the *sse.MessageError.
 func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error) {
 	t, err := b.topic(topicName)
@@ -192,7 +183,6 @@ func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error)
 type Subscription struct {
 	t      *topic
 	cursor atomic.Uint64 // seq of the last event handed out
-	limit  uint64        // QueueSize
 	gap    bool
 
 	pending []byte // events read from the history, not yet returned by Next
@@ -219,7 +209,7 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Subscription{t: t, limit: uint64(b.opts.QueueSize), ended: make(chan struct{})}
+	s := &Subscription{t: t, ended: make(chan struct{})}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s.cursor.Store(t.hist.last)
@@ -248,8 +238,8 @@ func (s *Subscription) Gap() bool { return s.gap }
 // appendReady appends every event after the subscriber's position to dst
 // and moves the position to the newest. With nothing new it returns the
 // channel the next Publish closes. It errors when the subscription ended,
-// or when it is QueueSize events behind (it is then dropped).
-func (s *Subscription) appendReady(dst []byte, limit uint64) ([]byte, <-chan struct{}, error) {
+// or when it fell out of the history (it is then dropped).
+func (s *Subscription) appendReady(dst []byte) ([]byte, <-chan struct{}, error) {
 	select {
 	case <-s.ended:
 		return dst, nil, s.reason
@@ -264,7 +254,7 @@ func (s *Subscription) appendReady(dst []byte, limit uint64) ([]byte, <-chan str
 		t.mu.RUnlock()
 		return dst, notify, nil
 	}
-	if h.last-cursor > limit || !h.reaches(cursor) {
+	if !h.reaches(cursor) {
 		t.mu.RUnlock()
 		t.mu.Lock()
 		t.remove(s, ErrSlowSubscriber)
@@ -281,10 +271,10 @@ func (s *Subscription) appendReady(dst []byte, limit uint64) ([]byte, <-chan str
 // line), waiting for at least one: all that were published since the last
 // call, in one slice, which is valid until the next call. After the
 // subscription ended it returns the reason: ErrSlowSubscriber (it was
-// QueueSize events behind), ErrBrokerClosed, or ctx's error.
+// out of the history), ErrBrokerClosed, or ctx's error.
 func (s *Subscription) Next(ctx context.Context) ([]byte, error) {
 	for {
-		buf, notify, err := s.appendReady(s.pending[:0], s.limit)
+		buf, notify, err := s.appendReady(s.pending[:0])
 		if err != nil {
 			return nil, err
 		}
