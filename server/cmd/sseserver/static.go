@@ -137,7 +137,7 @@ func (s *static) warm() {
 	}
 	for _, e := range ents {
 		if !e.IsDir() && path.Ext(e.Name()) == ".wasm" {
-			go s.entry(e.Name()) //nolint:errcheck // a failure shows on request
+			go s.entry(e.Name()) // a failure shows again on request
 		}
 	}
 }
