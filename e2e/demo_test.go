@@ -24,7 +24,8 @@ import (
 // TestDemos runs the demo server as `make demo` does (server/cmd/sseserver
 // on web/ and dist/), drives the chat demo in headless Chromium (send, stop,
 // drop and resume, a 401, a prompt full of HTML), watches the dashboard
-// stream, and takes screenshots of the index, the chat and the dashboard.
+// stream, and takes screenshots of the index, the chat, the dashboard and the
+// tabs demo.
 //
 // The screenshots go to docs/screenshots/ (where README.md shows them) when
 // UPDATE_SCREENSHOTS=1 (`make screenshots`), else to a temporary directory,
@@ -81,6 +82,21 @@ func TestDemos(t *testing.T) {
 
 	t.Run("chat", func(t *testing.T) { driveChat(t, ctx, base, root, shots) })
 	t.Run("dashboard", func(t *testing.T) { watchDashboard(t, ctx, base, shots) })
+	t.Run("tabs", func(t *testing.T) { watchTabs(t, ctx, base, shots) })
+}
+
+// watchTabs opens the tabs demo in two tabs of one browser context and
+// screenshots the first once both get ticks (the shared stream itself is
+// tested by TestShared).
+func watchTabs(t *testing.T, ctx context.Context, base, shots string) {
+	const ticking = `document.getElementById("log").textContent.includes("#") ? "ready" : ""`
+	openPage(t, ctx, base+"/tabs.html", ticking)
+	second, cancel := chromedp.NewContext(ctx) // another tab, same browser context
+	defer cancel()
+	openPage(t, second, base+"/tabs.html", ticking)
+	waitFor(t, ctx, "the worker to count two tabs", `document.getElementById("tabs").textContent === "2"`, 20*time.Second)
+	time.Sleep(1200 * time.Millisecond) // a tick more in the log
+	screenshot(t, ctx, filepath.Join(shots, "tabs.png"))
 }
 
 // startDemoServer builds and starts server/cmd/sseserver on free loopback
