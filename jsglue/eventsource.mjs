@@ -600,7 +600,8 @@ async function readText(r, limit, ms) {
 //
 // On a cross-origin-isolated page (COEP) the no-cors probe is blocked too,
 // whether or not the server answered, so there a rejected cross-origin fetch
-// counts as a CORS refusal, as native EventSource fails on it.
+// counts as a CORS refusal, as native EventSource fails on it; the probe
+// is not sent there, since its answer is known.
 async function probe(url, credentials) {
   const ac = new AbortController();
   let cross = false;
@@ -609,6 +610,7 @@ async function probe(url, credentials) {
   } catch {
     return "network";
   }
+  if (cross && globalThis.crossOriginIsolated === true) return "cors";
   const init = cross
     ? { method: "HEAD", mode: "no-cors", cache: "no-store", credentials, signal: ac.signal }
     : { method: "HEAD", mode: "same-origin", redirect: "manual", cache: "no-store", credentials, signal: ac.signal };
@@ -617,7 +619,7 @@ async function probe(url, credentials) {
     if (cross) return "cors";
     return r.type === "opaqueredirect" ? "redirect" : "network";
   } catch {
-    return cross && globalThis.crossOriginIsolated === true ? "cors" : "network";
+    return "network";
   } finally {
     ac.abort();
   }
