@@ -69,19 +69,34 @@ type Broker struct {
 }
 
 type topic struct {
+	b    *Broker
+	name string
 	mu   sync.RWMutex // readers copy from hist under RLock
 	hist ring
 	subs map[*Subscription]struct{}
+	// dead: removed from the broker (no events, no subscribers left); a
+	// caller that finds it so asks the broker for the topic again.
+	dead bool
 	// notify is closed by the next Publish (and replaced): every
 	// subscriber waiting for new events waits on it, so that waking them
 	// all costs the publisher one close, whatever their number.
 	notify chan struct{}
 }
 
-// remove unsubscribes s, ending it with reason. Called with mu held.
+// remove unsubscribes s, ending it with reason, and forgets a topic left
+// with neither events nor subscribers (so that subscribing to made-up
+// topics costs nothing once the clients leave). Called with mu held.
 func (t *topic) remove(s *Subscription, reason error) {
 	delete(t.subs, s)
 	s.end(reason)
+	if len(t.subs) == 0 && t.hist.n == 0 && !t.dead {
+		t.dead = true
+		t.b.mu.Lock()
+		if t.b.topics[t.name] == t {
+			delete(t.b.topics, t.name)
+		}
+		t.b.mu.Unlock()
+	}
 }
 
 // event is one published event, encoded once.
@@ -90,17 +105,21 @@ type event struct {
 	enc []byte
 }
 
-// ring holds the last len(buf) events of a topic; their seqs are
-// consecutive and end at last.
+// ring holds the last size events of a topic; their seqs are consecutive
+// and end at last. buf grows to size as events come.
 type ring struct {
 	buf   []event
+	size  int
 	start int
 	n     int
 	last  uint64
 }
 
 func (h *ring) add(e event) {
-	if h.n < len(h.buf) {
+	if h.n == len(h.buf) && len(h.buf) < h.size { // still growing: start is 0
+		h.buf = append(h.buf, e)
+		h.n++
+	} else if h.n < len(h.buf) {
 		h.buf[(h.start+h.n)%len(h.buf)] = e
 		h.n++
 	} else {
@@ -143,7 +162,7 @@ func (b *Broker) topic(name string) (*topic, error) {
 	}
 	t := b.topics[name]
 	if t == nil {
-		t = &topic{hist: ring{buf: make([]event, b.opts.History)}, subs: make(map[*Subscription]struct{}), notify: make(chan struct{})}
+		t = &topic{b: b, name: name, hist: ring{size: b.opts.History}, subs: make(map[*Subscription]struct{}), notify: make(chan struct{})}
 		b.topics[name] = t
 	}
 	return t, nil
@@ -154,14 +173,13 @@ func (b *Broker) topic(name string) (*topic, error) {
 // which Publish returns. It never waits for a subscriber, and its cost does
 // not grow with their number: it appends to the history and wakes every
 // waiting subscriber at once (one channel close). A subscriber finds out it
-// out of the history when it next reads, and is dropped then. An
+// fell out of the history when it next reads, and is dropped then. An
 // invalid m returns the *sse.MessageError.
 func (b *Broker) Publish(topicName string, m sse.Message) (id string, err error) {
-	t, err := b.topic(topicName)
+	t, err := b.lockedTopic(topicName)
 	if err != nil {
 		return "", err
 	}
-	t.mu.Lock()
 	seq := t.hist.last + 1
 	m.ID, m.ResetID = strconv.FormatUint(seq, 10), false
 	enc, err := sse.AppendMessage(nil, m)
@@ -205,13 +223,12 @@ func (s *Subscription) end(err error) {
 // not an ID this topic issued), Gap reports true and delivery starts with
 // the live events.
 func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error) {
-	t, err := b.topic(topicName)
+	t, err := b.lockedTopic(topicName)
 	if err != nil {
 		return nil, err
 	}
-	s := &Subscription{t: t, ended: make(chan struct{})}
-	t.mu.Lock()
 	defer t.mu.Unlock()
+	s := &Subscription{t: t, ended: make(chan struct{})}
 	s.cursor.Store(t.hist.last)
 	if lastEventID != "" {
 		after, ok := parseSeq(lastEventID)
@@ -234,6 +251,21 @@ func (b *Broker) Subscribe(topicName, lastEventID string) (*Subscription, error)
 // Gap reports that the Last-Event-ID given to Subscribe could not be
 // resumed from: events were missed that the history no longer holds.
 func (s *Subscription) Gap() bool { return s.gap }
+
+// lockedTopic returns the topic, created if need be, with its mu held.
+func (b *Broker) lockedTopic(name string) (*topic, error) {
+	for {
+		t, err := b.topic(name)
+		if err != nil {
+			return nil, err
+		}
+		t.mu.Lock()
+		if !t.dead {
+			return t, nil
+		}
+		t.mu.Unlock()
+	}
+}
 
 // appendReady appends every event after the subscriber's position to dst
 // and moves the position to the newest. With nothing new it returns the
@@ -303,7 +335,10 @@ func (s *Subscription) Close() {
 func (b *Broker) Close() {
 	b.mu.Lock()
 	b.closed = true
-	topics := b.topics
+	topics := make([]*topic, 0, len(b.topics))
+	for _, t := range b.topics {
+		topics = append(topics, t)
+	}
 	b.mu.Unlock()
 	for _, t := range topics {
 		t.mu.Lock()
