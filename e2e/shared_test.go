@@ -221,7 +221,13 @@ func TestShared(t *testing.T) {
 		if err != nil || got != len(names) {
 			t.Errorf("shared streams opened by the tab: %d (%v), want %d", got, err, len(names))
 		}
-		// What cannot be shared runs in the page: a POST with a body.
+		// The page loaded no engine: it had nothing to run itself.
+		const wasmLoaded = `performance.getEntriesByType("resource").some((e) => e.name.endsWith("/eventsource.wasm"))`
+		if got, err := evalIn[bool](shared, wasmLoaded, scaled(5*time.Second)); err != nil || got {
+			t.Errorf("the shared tab loaded eventsource.wasm itself: %v %v", got, err)
+		}
+		// What cannot be shared runs in the page (which then loads the
+		// engine): a POST with a body.
 		r := runSpecIn(shared, "shared.post-in-page", "shared", spec{Sources: []source{{
 			URL: "@S0@", InitExpr: `({ method: "POST", body: "x" })`, Listen: []string{"close"},
 		}}, SettleMs: 300, TimeoutMs: 8000}, [][]testserver.Conn{{ends("data: a\n\n")}}, false)
@@ -229,10 +235,47 @@ func TestShared(t *testing.T) {
 			t.Fatal(r.err)
 		}
 		wantBriefs(t, r, open1, msg("a"), "close RS2")
+		if got, err := evalIn[bool](shared, wasmLoaded, scaled(5*time.Second)); err != nil || !got {
+			t.Errorf("the POST ran without the engine in the page? %v %v", got, err)
+		}
 		if got, err := evalIn[int](shared, `import("/dist/shared.mjs").then((m) => m.stats()).then((s) => s.tab.opened)`, scaled(5*time.Second)); err != nil || got != len(names) {
 			t.Errorf("a POST went to the worker: shared streams opened %d (%v), want %d", got, err, len(names))
 		}
 		ours.checkFatal(t)
+		shared.checkFatal(t)
+	})
+
+	t.Run("engine-left-out-of-the-page", func(t *testing.T) {
+		// load({ shared: true }) loads no engine in the page: a stream that
+		// cannot be shared waits for it (close() meanwhile sends nothing),
+		// and an option only the engine refuses is an error, from the worker.
+		idPost, pathPost := sharedScenario(t, ends("data: a\n\n"))
+		t.Parallel()
+		takeSlot(t)
+		shared, err := openTab(t, "shared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := evalIn[[]any](shared, `(async () => {
+			const { load } = await import("/dist/eventsource.mjs");
+			const ES = await load();
+			const a = new ES(`+strconv.Quote(pathPost)+`, { method: "POST", body: "x" });
+			const rs = a.readyState;
+			a.close();
+			const b = new ES(`+strconv.Quote(pathPost)+`, { shared: true, lastEventId: "a\nb" });
+			const e = await new Promise((resolve) => { b.onerror = resolve; });
+			return [rs, a.readyState, e.kind, b.readyState, e.message];
+		})()`, scaled(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 5 || got[0] != 0.0 || got[1] != 2.0 || got[2] != "internal" || got[3] != 2.0 || !strings.Contains(fmt.Sprint(got[4]), "lastEventId") {
+			t.Errorf("got %v, want [0 2 internal 2 <a message about lastEventId>]", got)
+		}
+		time.Sleep(time.Second)
+		if obs := env.srv.Observations(idPost); len(obs) != 0 {
+			t.Errorf("close() before the engine loaded, yet the server saw:\n%s", strings.Join(obsText(idPost), "\n"))
+		}
 		shared.checkFatal(t)
 	})
 

@@ -19,7 +19,7 @@
 // also works in workers (dedicated, shared and service workers).
 
 import "./wasm_exec.js";
-import { share, RELAY } from "./shared.mjs";
+import { share, canShare, RELAY } from "./shared.mjs";
 export { stats as sharedStats } from "./shared.mjs";
 
 const CONNECTING = 0;
@@ -40,7 +40,9 @@ export function load(options = {}) {
   if (options.shared !== undefined) sharing.on = Boolean(options.shared);
   if (!loading) {
     if (options.wasmURL !== undefined) sharing.wasmURL = new URL(`${options.wasmURL}`, baseURL()).href;
-    loading = boot(options);
+    // shared, in a page that can share: no engine here until a stream that
+    // cannot be shared needs one (defineClass's startLater).
+    loading = sharing.on && canShare() ? Promise.resolve(defineClass(null, options)) : boot(options);
     loading.catch(() => { loading = null; }); // a failed load may be retried
   }
   return loading;
@@ -57,13 +59,17 @@ export async function install(options = {}) {
 }
 
 async function boot(options) {
+  return defineClass(await engine(options));
+}
+
+async function engine(options) {
   // A literal new URL("./…", import.meta.url) is what bundlers recognise as
   // an asset to emit; wasmURL overrides it.
   const wasmURL = options.wasmURL ?? new URL("./eventsource.wasm", import.meta.url);
   const go = new globalThis.Go();
   const { instance } = await instantiate(wasmURL, go.importObject);
   go.run(instance); // runs main until it blocks; the exports are live from then on
-  return defineClass(new Core(instance.exports));
+  return new Core(instance.exports);
 }
 
 async function instantiate(url, imports) {
@@ -635,7 +641,28 @@ function baseURL() {
 // ---------------------------------------------------------------------------
 // The class.
 
-function defineClass(core) {
+// core is null when the engine is to be loaded with lazyOptions on first need.
+function defineClass(core, lazyOptions = null) {
+  const PENDING = -2; // a source id: the engine is loading, then startLater opens and starts it
+  let booting = null;
+  const startLater = (st, fields) => {
+    if (!booting) {
+      booting = engine(lazyOptions).then((c) => { core ??= c; });
+      booting.catch(() => { booting = null; }); // a failed load may be retried
+    }
+    booting.then(() => {
+      if (st.rs === CLOSED) return;
+      st.core = core;
+      st.id = core.open(fields);
+      if (fields.pauseWhenHidden && globalThis.document?.hidden) st.input("es_hidden", 1, now());
+      queueStart(st);
+    }).catch((err) => {
+      // An option the engine refuses, or no engine: an error instead of a throw.
+      st.apply({ op: OP_ERROR, rs: CLOSED, kind: "internal", status: 0, attempt: 0, retryIn: -1, message: errorText(err) });
+    }).finally(() => {
+      if (st.id < 0) for (const f of st.cleanup.splice(0)) f();
+    });
+  };
   const handlerTypes = ["open", "message", "error", "close"];
 
   class EventSource extends EventTarget {
@@ -705,7 +732,7 @@ function defineClass(core) {
           jitter: b.jitter === undefined ? undefined : Boolean(b.jitter),
         });
       }
-      const id = core.open(fields);
+      const id = core ? core.open(fields) : PENDING;
       super();
       this.#url = parsed.href;
       this.#wc = withCredentials || credentials === "include";
@@ -743,7 +770,8 @@ function defineClass(core) {
       }
       live.add(st);
       if (!stopHooked) hookWindowStop();
-      queueStart(st);
+      if (id === PENDING) startLater(st, fields);
+      else queueStart(st);
     }
 
     get url() { return this.#url; }

@@ -30,7 +30,10 @@ let tab; // this page's connection to the worker: undefined until tried, null wh
  * shared worker, or null when it cannot be shared: a method other than GET,
  * a body, a headers function, a signal, pauseWhenHidden or resume, or no
  * SharedWorker or Web Locks here. st has been validated by the engine; it is
- * closed (it never fetched) when the stream is shared.
+ * closed (it never fetched) when the stream is shared. (Where load({ shared:
+ * true }) left the engine out of the page, st is pending and nothing
+ * validated the options: the worker's engine does, and a refusal is an
+ * error event.)
  */
 export function share(es, st, url, init, credentials, wasmURL) {
   const method = init.method === undefined ? "GET" : `${init.method}`;
@@ -63,11 +66,16 @@ export async function stats() {
   return out;
 }
 
+/** Whether streams can be shared here: a SharedWorker and Web Locks (pages, not workers). */
+export function canShare() {
+  return typeof SharedWorker === "function" && typeof globalThis.navigator?.locks?.request === "function";
+}
+
 function connect(wasmURL) {
   if (tab !== undefined) return tab;
   tab = null;
   const locks = globalThis.navigator?.locks;
-  if (typeof SharedWorker !== "function" || typeof locks?.request !== "function") return null;
+  if (!canShare()) return null;
   let worker;
   try {
     // Literal, so that bundlers emit the worker with its own copy of the engine.
