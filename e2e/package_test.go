@@ -342,8 +342,9 @@ func checkTypes(t *testing.T, npm npmRunner, dir string) {
 const appCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
 
 // runApp serves the build in dir with an /sse endpoint and checks in
-// Chromium that the app receives every event: the bundler emitted the
-// .wasm as an asset, found wasm_exec.js, and load() works from the bundle.
+// Chromium that the app receives every event, in the page and through the
+// shared worker: the bundler emitted the .wasm and the worker as assets,
+// bundled wasm_exec.js, and load() works from the bundle.
 func runApp(t *testing.T, name, dir string) {
 	t.Helper()
 	var mu sync.Mutex
@@ -378,12 +379,19 @@ func runApp(t *testing.T, name, dir string) {
 	if err := chromium.Open(ctx, srv.URL+"/", state, 60*time.Second); err != nil {
 		t.Fatalf("%s app: %v\nconsole: %s", name, err, strings.Join(console.Lines(), "\n"))
 	}
-	events, err := chromium.Eval[[]string](ctx, "window.result.events", 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(events, want) {
-		t.Errorf("%s app: events %v, want %v", name, events, want)
+	var events, shared []string
+	for _, v := range []struct {
+		name string
+		into *[]string
+	}{{"events", &events}, {"shared", &shared}} {
+		got, err := chromium.Eval[[]string](ctx, "window.result."+v.name, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(got, want) {
+			t.Errorf("%s app: %s %v, want %v", name, v.name, got, want)
+		}
+		*v.into = got
 	}
 	if f := console.Fatal(); len(f) > 0 {
 		t.Errorf("%s app: %v", name, f)
@@ -403,8 +411,8 @@ func runApp(t *testing.T, name, dir string) {
 			size = fi.Size()
 		}
 	}
-	t.Logf("%s app: %d events in Chromium, %v from navigation (requests %v; the .wasm asset %d bytes)",
-		name, len(events), time.Since(t0).Round(time.Millisecond), paths, size)
+	t.Logf("%s app: %d events in the page and %d through the SharedWorker in Chromium, %v from navigation (requests %v; the .wasm asset %d bytes)",
+		name, len(events), len(shared), time.Since(t0).Round(time.Millisecond), paths, size)
 }
 
 // serveTicks is the apps' stream: five "tick" events, then "done".
