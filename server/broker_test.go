@@ -132,7 +132,9 @@ func TestBrokerSlowSubscriberDropped(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		t0 := time.Now()
 		b.Publish("t", sse.Message{Data: fmt.Sprint("e", i)})
-		if d := time.Since(t0); d > 100*time.Millisecond {
+		// Publish never waits for a subscriber (the slow one never reads):
+		// only a machine too loaded to schedule it makes it take long.
+		if d := time.Since(t0); d > 2*time.Second {
 			t.Errorf("Publish %d took %v", i, d)
 		}
 		// Keep the fast ones within half the history, however loaded the
