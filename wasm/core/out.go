@@ -99,15 +99,6 @@ func (o *Out) Reset() {
 	o.batchAt = -1
 }
 
-// reserve makes room for n more bytes of text at once, so that the events
-// of one chunk are appended without growing the buffer step by step (append
-// grows a large slice by a quarter at a time, copying it each time).
-func (o *Out) reserve(n int) {
-	if n > cap(o.Text)-len(o.Text) {
-		o.Text = append(o.Text[:cap(o.Text)], make([]byte, len(o.Text)+n-cap(o.Text))...)[:len(o.Text)]
-	}
-}
-
 func (o *Out) op(op Op, args ...int32) {
 	o.batchAt = -1
 	o.Words = append(o.Words, int32(op))

@@ -192,9 +192,6 @@ func (s *Source) Chunk(chunk []byte, now float64) {
 		return
 	}
 	s.lastByte = now
-	// The events of this chunk are mostly its own bytes: room for them now
-	// (an event begun in an earlier chunk may still grow the text).
-	s.Out.reserve(len(chunk) + len(chunk)/8)
 	err := s.parser.FeedRaw(chunk, s.Out.event)
 	s.Out.batchAt = -1
 	if err != nil {
