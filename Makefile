@@ -144,8 +144,8 @@ test: deps build lint unit jstest fuzz benchonce e2e
 
 # reliability runs the reliability and security suite of the browser tests
 # (e2e/reliability_test.go) in its long mode: ten times the connection kills,
-# more oversized streams and rounds, 10,000 create/close cycles. make e2e
-# runs the same tests in their short mode.
+# eight rounds of oversized streams, a 24 MiB event, 10,000 create/close
+# cycles (about two minutes). make e2e runs the same tests in their short mode.
 reliability: deps build
 	cd e2e && E2E_RELIABILITY_LONG=1 $(GO) test -count=1 -timeout 30m -run 'TestReliability|TestSecurity'
 

@@ -279,6 +279,18 @@ func TestSecurityNoAuthorizationLeak(t *testing.T) {
 			minOther: 4,
 		},
 		{
+			// The token refresh of the README: a 401 from the other origin is
+			// retried with a new token, which must not go there either.
+			name: "headers-function-retryOn-401", code: 307,
+			init: `({ headers: ({ status }) => ({ Authorization: status === 401 ? "Bearer REFRESHED" : {A} }), retryOn: [401] })`,
+			other: []testserver.Conn{
+				open(testserver.Conn{Status: 401, Headers: map[string]string{"Retry-After": "0", "Access-Control-Expose-Headers": "Retry-After"}}),
+				open(testserver.Conn{Status: 401, Headers: map[string]string{"Retry-After": "0", "Access-Control-Expose-Headers": "Retry-After"}}),
+				open(ends("data: ok\n\n")),
+			},
+			minOther: 3,
+		},
+		{
 			name: "retryOn-get", code: 307,
 			init:     `({ headers: { Authorization: {A} }, retryOn: [503] })`,
 			other:    []testserver.Conn{unavailable(), unavailable(), unavailable(), open(ends("data: ok\n\n"))},
