@@ -54,6 +54,11 @@ var clientLabels = map[string]string{
 	"before":       "wasm-eventsource before the engine inversion (" + beforeCommit[:7] + ")",
 }
 
+// crossingScenarios are the scenarios whose crossings are counted: the
+// bulk ones (where a chunk carries thousands of events) and latency, where
+// every event is a chunk of its own, the hot path of a live stream.
+var crossingScenarios = []string{"small", "large", "llm", "latency"}
+
 // iterScenarios are the scenarios the for await path of ours runs in (it
 // is left out of latency and memory, where it would repeat the drop-in
 // path's figures: one event per chunk, and the same engine).
@@ -107,7 +112,8 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of every timed scenario (the median is reported; at least 3)")
 	flag.BoolVar(&cfg.quick, "quick", false, "development: small streams, 1 round (numbers not for the report)")
 	flag.StringVar(&only, "only", "", "comma-separated subset: small,large,llm,latency,startup,crossings,memory,profile,size")
-	profiles := flag.String("profile", "small,large,llm", "scenarios to CPU-profile ours in (small,large,llm,latency)")
+	profiles := flag.String("profile", "small,large,llm,small-iter", "scenarios to CPU-profile ours in (small,large,llm,latency; small-iter, large-iter, llm-iter: the for await path)")
+	rewrite := flag.Bool("rewrite", false, "measure nothing: write the markdown report again from its JSON (after editing e2e/bench/analysis.md)")
 	clients := flag.String("clients", "", "comma-separated subset of the clients: "+strings.Join(clientIDs, ",")+" (development)")
 	flag.Parse()
 	cfg.profiles = strings.Split(*profiles, ",")
@@ -139,7 +145,7 @@ func main() {
 	// stream by up to 37 ms). The start-up scenario measures start-up.
 	cfg.latencySettle = time.Second
 	cfg.memoryN, cfg.memorySize = 1_000_000, 32
-	cfg.startupPerRound = 2
+	cfg.startupPerRound = 4
 	if cfg.quick {
 		cfg.smallN, cfg.largeN, cfg.llmN, cfg.latencyN, cfg.memoryN = 20_000, 40, 1000, 200, 100_000
 		if cfg.rounds == 3 {
@@ -148,6 +154,14 @@ func main() {
 	} else if cfg.rounds < 3 {
 		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 3 (use -quick for a short development run)")
 		os.Exit(2)
+	}
+
+	if *rewrite {
+		if err := rewriteReport(&cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -rewrite:", err)
+			os.Exit(1)
+		}
+		return
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -346,7 +360,7 @@ func benchMain(ctx context.Context, cfg *config) error {
 			engines = append(engines, "before")
 		}
 		for _, e := range engines {
-			for _, sc := range []string{"small", "large", "llm"} {
+			for _, sc := range crossingScenarios {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -784,9 +798,17 @@ func (b *bench) memoryRun(client string) error {
 // profileRun: ours under the CPU profiler for scenario sc (small: the
 // issue's profile; large: to explain the large-events figure), with the
 // unstripped build so that Go functions have names.
-func (b *bench) profileRun(sc string) error {
+//
+// A scenario ending in "-iter" (small-iter, large-iter, llm-iter) profiles
+// the for await path instead of the drop-in one.
+func (b *bench) profileRun(name string) error {
+	sc, iter := strings.CutSuffix(name, "-iter")
+	client := "ours"
+	if iter {
+		client = "oursiter"
+	}
 	spec, exp, timeout := b.spec(sc)
-	t, err := b.browser.newTab("ours", false)
+	t, err := b.browser.newTab(client, false)
 	if err != nil {
 		return fmt.Errorf("profile %s: %w", sc, err)
 	}
@@ -799,11 +821,11 @@ func (b *bench) profileRun(sc string) error {
 	if err != nil {
 		return fmt.Errorf("profile %s: %w", sc, err)
 	}
-	if err := verify("ours", sc, res, exp); err != nil {
+	if err := verify(client, sc, res, exp); err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
 	// The raw profile, for Chrome DevTools (Performance panel: load profile).
-	raw := filepath.Join(b.cfg.work, "ours-"+sc+"-events.cpuprofile")
+	raw := filepath.Join(b.cfg.work, client+"-"+sc+"-events.cpuprofile")
 	if err := os.WriteFile(raw, []byte(mustJSON(prof)), 0o644); err != nil {
 		return err
 	}
@@ -824,15 +846,22 @@ func (b *bench) profileRun(sc string) error {
 		s.Scenario = fmt.Sprintf("large events (%d × %d KiB)", b.cfg.largeN, b.cfg.largeSize>>10)
 		s.Rate = float64(b.cfg.largeN*b.cfg.largeSize) / 1e6 / (res.Ms / 1000)
 		rate = fmt.Sprintf("%.1f MB/s", s.Rate)
+	case "llm":
+		s.Scenario = fmt.Sprintf("LLM tokens (%s flushed `{\"delta\":…}` events)", thousands(b.cfg.llmN))
+		s.Rate = float64(b.cfg.llmN) / (res.Ms / 1000)
+		rate = thousands(int(s.Rate)) + " tokens/s"
 	default:
 		s.Scenario = sc
 		s.Rate = res.Ms
 		rate = fmt.Sprintf("%.0f ms", res.Ms)
 	}
 	s.RateText = rate
+	if iter {
+		s.Scenario += ", for await path"
+	}
 	s.Explanation = "self = share of samples whose top frame is the function; total = share of samples with the function anywhere on the stack; every sample weighs the same"
 	b.profiles = append(b.profiles, &s)
-	b.logf("profile  ours %-8s %d samples over %.0f ms (%s under the profiler)", sc, s.Samples, s.ProfiledMs, rate)
+	b.logf("profile  %s %-8s %d samples over %.0f ms (%s under the profiler)", client, sc, s.Samples, s.ProfiledMs, rate)
 	for i, f := range s.TopSelf {
 		if i == 6 {
 			break
@@ -945,4 +974,28 @@ func readPrevious(path string) *previousReport {
 		p.Brotli = old.Size.Brotli11
 	}
 	return p
+}
+
+// rewriteReport writes cfg.out again from the JSON beside it (the figures
+// of the run that wrote it) and the current e2e/bench/analysis.md.
+func rewriteReport(cfg *config) error {
+	data, err := os.ReadFile(jsonPath(cfg.out))
+	if err != nil {
+		return err
+	}
+	var r report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("%s: %v", jsonPath(cfg.out), err)
+	}
+	if r.Quick {
+		cfg.quick = true
+		cfg.smallN, cfg.largeN, cfg.llmN, cfg.latencyN, cfg.memoryN = 20_000, 40, 1000, 200, 100_000
+	}
+	r.cfg = cfg
+	if root, err := moduleRoot(); err == nil {
+		if a, err := os.ReadFile(filepath.Join(root, "e2e", "bench", "analysis.md")); err == nil {
+			r.analysis = string(a)
+		}
+	}
+	return writeReport(cfg.out, &r)
 }
