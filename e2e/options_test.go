@@ -138,6 +138,23 @@ func TestOptions(t *testing.T) {
 		c.checkWaits(r, 0, 2)
 	})
 
+	t.Run("retry-after-invalid-is-ignored", func(t *testing.T) {
+		// Neither delay-seconds nor an HTTP date: the backoff's wait
+		// applies (a lenient date parser reads "2.5" and "-1" as dates in
+		// 2001, which would mean "retry at once").
+		c := newOptCase(t, []testserver.Conn{optFail(503, "a", "Retry-After", "2.5"), optFail(503, "b", "Retry-After", "-1"),
+			optFail(503, "c", "Retry-After", "soon"), holds("data: ok\n\n")})
+		r := c.record(`new ES("@S0@", { retryOn: [503], backoff: { initialDelay: 100, factor: 1, jitter: false } })`,
+			`(log) => log.some((e) => e.type === "message")`)
+		var waits []int
+		for _, e := range r.errors() {
+			waits = append(waits, e.RetryIn)
+		}
+		if want := []int{100, 100, 100}; !slices.Equal(waits, want) {
+			t.Errorf("retryIn %v, want %v: an invalid Retry-After is ignored", waits, want)
+		}
+	})
+
 	t.Run("max-retries-on-network-errors", func(t *testing.T) {
 		down := testserver.Conn{NoResponse: true}
 		c := newOptCase(t, []testserver.Conn{down, down, down, down})

@@ -563,6 +563,9 @@ function retryAfter(v) {
   if (v === null) return -1;
   v = v.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP date names its month; Date.parse alone would read "2.5" or
+  // "-1" as dates in 2001, that is "retry at once".
+  if (!/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i.test(v)) return -1;
   const t = Date.parse(v);
   return Number.isNaN(t) ? -1 : Math.max(0, t - Date.now());
 }
