@@ -71,6 +71,35 @@ func TestShared(t *testing.T) {
 		waitEnded(t, id, 0)
 	})
 
+	t.Run("a-tab-joining-a-live-stream-gets-its-own-open", func(t *testing.T) {
+		c := testserver.Conn{End: testserver.EndHold}
+		for i := 1; i <= 300; i++ {
+			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: 100 * time.Millisecond, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
+		}
+		id, url := sharedScenario(t, c)
+		tabs := sharedTabs(t, 2)
+		openAll(t, tabs[:1], url)
+		waitLog(t, tabs[0], 4, 10*time.Second)
+		openAll(t, tabs[1:], url)
+		waitLog(t, tabs[1], 4, 10*time.Second)
+		l := tabLog(t, tabs[1])
+		if l[0] != open1 || !strings.HasPrefix(l[1], "message(") || strings.HasPrefix(l[1], `message("e1"`) {
+			t.Errorf("the joining tab saw %q, want its own open, then the live events", l)
+		}
+		var first int
+		if _, err := fmt.Sscanf(l[1], "message(\"e%d", &first); err == nil {
+			for k, e := range l[1:] {
+				if want := msgID(fmt.Sprintf("e%d", first+k), strconv.Itoa(first+k)); e != want {
+					t.Errorf("the joining tab's entry %d is %s, want %s", k+1, e, want)
+					break
+				}
+			}
+		}
+		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
+			t.Errorf("the server saw %d requests, want 1", n)
+		}
+	})
+
 	t.Run("eight-tabs-and-a-fetch", func(t *testing.T) {
 		// Over HTTP/1.1 a browser context has 6 connections per origin:
 		// eight unshared streams would leave two tabs, and any fetch, waiting.

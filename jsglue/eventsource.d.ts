@@ -252,6 +252,9 @@ export interface LoadOptions {
   wasmURL?: string | URL;
   /**
    * The default of `shared` for every object of the class (see EventSourceInit.shared).
+   * In a page that can share, the page then loads no engine until a stream cannot be shared
+   * (that one starts once it is loaded), and the options of shared streams are checked by the
+   * worker's engine: one it refuses is an `error` (kind "internal") instead of a TypeError.
    * Default false.
    */
   shared?: boolean;
