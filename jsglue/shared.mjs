@@ -58,7 +58,11 @@ export async function stats() {
   const t = tab;
   const out = { tab: { sources: t ? t.sources.size : 0, opened: t ? t.opened : 0 }, worker: null };
   if (!t) return out;
-  await t.ready;
+  try {
+    await t.ready;
+  } catch {
+    return out; // no Web Lock: nothing was shared
+  }
   out.worker = await new Promise((resolve) => {
     t.asks.push(resolve);
     t.port.postMessage({ op: "stats" });
