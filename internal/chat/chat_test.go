@@ -268,3 +268,38 @@ func TestEncoders(t *testing.T) {
 		t.Errorf("AppendDone = %q, want %q", got, want)
 	}
 }
+
+// A client that goes away frees its stream at once, while the generation
+// it started goes on (for a later resume).
+func TestClientLeavingFreesItsStream(t *testing.T) {
+	in := newInstance(t, nil)
+	streams := func() (n int) {
+		for _, g := range leftGoroutines() {
+			if strings.Contains(g, "chat.(*Handler).stream") {
+				n++
+			}
+		}
+		return n
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	resp, err := http.DefaultClient.Do(post(t, in.url, "?delay=100", "slow answer").WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	if n := streams(); n != 1 {
+		t.Fatalf("%d chat streams running, want 1", n)
+	}
+	cancel()
+	resp.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for streams() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream of a client that left is still running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
