@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -304,6 +305,48 @@ func TestShared(t *testing.T) {
 		time.Sleep(time.Second)
 		if obs := env.srv.Observations(idPost); len(obs) != 0 {
 			t.Errorf("close() before the engine loaded, yet the server saw:\n%s", strings.Join(obsText(idPost), "\n"))
+		}
+		shared.checkFatal(t)
+	})
+
+	t.Run("for-await-and-error-details", func(t *testing.T) {
+		_, okPath := sharedScenario(t, holds("data: a\n\n", "event: x\ndata: b\n\n", "data: c\n\n"))
+		id500 := "shared~" + idUnsafe.ReplaceAllString(t.Name(), ".") + "~500"
+		path500 := env.srv.Handle(id500, testserver.Scenario{Conns: []testserver.Conn{{
+			Status: 500, Headers: map[string]string{"Content-Type": "application/json", "X-Request-Id": "r1"},
+			Chunks: chunks([]string{`{"error":"boom"}`}),
+		}}})
+		t.Parallel()
+		takeSlot(t)
+		shared, err := openTab(t, "shared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := evalIn[[]any](shared, `(async () => {
+			const { load, sharedStats } = await import("/dist/eventsource.mjs");
+			const ES = await load();
+			const es = new ES(`+strconv.Quote(okPath)+`);
+			const seen = [];
+			for await (const m of es) {
+				seen.push(m.type + ":" + m.data);
+				if (seen.length === 3) break;
+			}
+			const failing = new ES(`+strconv.Quote(path500)+`);
+			let caught = null;
+			try {
+				for await (const m of failing) seen.push(m.data);
+			} catch (err) {
+				caught = [err.name, err.kind, err.status, err.body, err.headers?.get("x-request-id") ?? null];
+			}
+			const opened = (await sharedStats()).tab.opened;
+			return [seen.join(","), es.readyState, failing.readyState, caught, opened];
+		})()`, scaled(15*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `["message:a,x:b,message:c",2,2,["EventSourceError","http",500,"{\"error\":\"boom\"}","r1"],2]`
+		if b, _ := json.Marshal(got); string(b) != want {
+			t.Errorf("got  %s\nwant %s", b, want)
 		}
 		shared.checkFatal(t)
 	})
