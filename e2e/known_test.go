@@ -12,7 +12,4 @@ package e2e
 // fails whatever the list says.
 //
 // Empty it, never grow it to make a run green: a new failure is a bug.
-var knownFailing = map[string]string{
-	// Issue 8, engine side (wasm/): each fails until its fix lands.
-	"redirect/loop": "issue 8: on a redirect loop native reconnects (network error, every 3 s); ours fails at once",
-}
+var knownFailing = map[string]string{}
