@@ -9,7 +9,7 @@
 // `onclose` handler and the `close` event. The `error` handler keeps lib.dom's
 // `Event` type: narrow it with the exported EventSourceErrorEvent type.
 
-import type { EventSourceInit as WasmEventSourceInit } from "./eventsource.mjs";
+import type { EventSourceInit as WasmEventSourceInit, EventSourceMessage } from "./eventsource.mjs";
 
 export * from "./eventsource.mjs";
 
@@ -21,5 +21,7 @@ declare global {
   }
   interface EventSource {
     onclose: ((this: EventSource, ev: Event) => any) | null;
+    /** for await (const m of es): every message, named or not (ours, after install()). */
+    [Symbol.asyncIterator](): AsyncIterableIterator<EventSourceMessage>;
   }
 }

@@ -1,8 +1,8 @@
 // The global augmentation of wasm-eventsource/global: after install(),
 // code that uses the global EventSource passes our options and gets our
 // close event. Type-checked by e2e/package_test.go.
-import { install } from "wasm-eventsource/global";
-import type { EventSourceErrorEvent } from "wasm-eventsource/global";
+import { install, EventSourceError } from "wasm-eventsource/global";
+import type { EventSourceErrorEvent, EventSourceMessage } from "wasm-eventsource/global";
 
 await install();
 
@@ -22,5 +22,14 @@ es.onerror = (e) => {
   const err = e as EventSourceErrorEvent;
   console.log(err.status, err.message);
 };
+// for await on the global, and the error it throws.
+try {
+  for await (const m of es) {
+    const msg: EventSourceMessage = m;
+    console.log(msg.type, msg.data, msg.lastEventId);
+  }
+} catch (err) {
+  if (err instanceof EventSourceError) console.log(err.kind, err.status, err.body);
+}
 // Native options still type-check.
 new EventSource("/api/clock", { withCredentials: true });
