@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wasm-eventsource/wasm-eventsource/e2e/chromium"
@@ -307,6 +308,41 @@ func TestShared(t *testing.T) {
 			t.Errorf("close() before the engine loaded, yet the server saw:\n%s", strings.Join(obsText(idPost), "\n"))
 		}
 		shared.checkFatal(t)
+	})
+
+	t.Run("a-stopped-worker-fails-the-streams", func(t *testing.T) {
+		// A MessagePort says nothing when the worker dies: each page waits
+		// on a Web Lock the worker holds for its life.
+		id, url := sharedScenario(t, holds("data: hi\n\n"))
+		tabs := sharedTabs(t, 2)
+		openAll(t, tabs, url)
+		for _, tt := range tabs {
+			waitLog(t, tt, 2, 10*time.Second)
+		}
+		res, err := chromedp.CallBrowser(tabs[0].ctx, target.GetTargets, target.GetTargetsParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bc := chromedp.FromContext(tabs[0].ctx).BrowserContextID
+		stopped := 0
+		for _, ti := range res.TargetInfos {
+			if ti.Type == "shared_worker" && ti.BrowserContextID == bc && strings.HasSuffix(ti.URL, "/dist/shared-worker.mjs") {
+				if _, err := chromedp.CallBrowser(tabs[0].ctx, target.CloseTarget, target.CloseTargetParams{TargetID: ti.TargetID}); err != nil {
+					t.Fatal(err)
+				}
+				stopped++
+			}
+		}
+		if stopped != 1 {
+			t.Fatalf("found %d shared workers of this context to stop, want 1", stopped)
+		}
+		for i, tt := range tabs {
+			waitLog(t, tt, 3, 10*time.Second)
+			if l := tabLog(t, tt); l[2] != "error RS2 kind=internal status=0" {
+				t.Errorf("tab %d: %q, want an internal error that closes", i, l)
+			}
+		}
+		waitEnded(t, id, 0)
 	})
 
 	t.Run("for-await-and-error-details", func(t *testing.T) {

@@ -16,6 +16,13 @@ let loading = null;        // the class, loaded with the first page's wasmURL
 const upstreams = new Map(); // key -> upstream {key, url, es, clients: Set, opened}
 const tabs = new Set();
 
+// Held for the worker's whole life: each page waits on it to learn that the
+// worker is gone (a MessagePort does not say), and fails its streams then.
+const life = `wasm-eventsource:worker:${self.location.href}`;
+const alive = new Promise((resolve) => {
+  navigator.locks.request(life, () => { resolve(); return new Promise(() => {}); });
+});
+
 self.onconnect = (e) => {
   const port = e.ports[0];
   let tab = null;
@@ -28,6 +35,7 @@ self.onconnect = (e) => {
         loading ??= load(m.wasmURL === undefined ? {} : { wasmURL: m.wasmURL }).then(subclass);
         // Granted when the page dies: then detach everything it had.
         navigator.locks.request(m.lock, () => gone(tab));
+        alive.then(() => port.postMessage({ alive: life }));
         break;
       case "open":
         if (tab && !tab.gone) open(tab, m);

@@ -99,15 +99,18 @@ function connect(wasmURL) {
   port.onmessage = (e) => {
     const m = e.data;
     if (m.stats) t.asks.shift()?.(m.stats);
+    if (m.alive) locks.request(m.alive, () => fail(t, "the shared worker stopped")).catch(() => {});
     if (m.list) t.chain = t.chain.then(() => deliver(t, m.list));
   };
   worker.onerror = () => fail(t, "the shared worker failed to start");
   return (tab = t);
 }
 
-// A worker that cannot run fails the streams it had; later ones run in-page.
+// A worker that cannot run, or that stopped, fails the streams it had; later
+// ones run in-page.
 function fail(t, why) {
   if (tab === t) tab = null;
+  for (const ask of t.asks.splice(0)) ask(null);
   for (const s of [...t.sources.values()]) {
     s.handle({ t: "error", rs: CLOSED, kind: "internal", status: 0, headers: null, body: "", attempt: 0, retryIn: -1, message: `shared: ${why}` });
   }
