@@ -35,6 +35,7 @@ func Start(tb testing.TB) string {
 			"--protected-mode", "yes", "--loglevel", "warning")
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
+		dieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			tb.Fatalf("redistest: starting %s: %v", bin, err)
 		}
