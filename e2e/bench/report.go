@@ -228,18 +228,6 @@ func boolp(b bool) *bool { return &b }
 // the first bursts stays.
 const flatSlack = 1 << 20
 
-// versus is a target comparing ours' median of metric id with other's:
-// got formats the two, met decides; no data leaves Got and Met unset.
-func (r *report) versus(t target, id, other string, got func(ours, o float64) string, met func(ours, o float64) bool) target {
-	ours, ok1 := r.median(id, "ours")
-	o, ok2 := r.median(id, other)
-	if ok1 && ok2 {
-		t.Got = got(ours, o)
-		t.Met = boolp(met(ours, o))
-	}
-	return t
-}
-
 // The issue-7 targets (and issue 9's for the iterator path), from this
 // run's medians.
 func (r *report) targets() []target {
