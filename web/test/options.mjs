@@ -11,9 +11,20 @@
 
 let loaded = null;
 
+// Every fetch the page starts, with when it started: the engine calls
+// globalThis.fetch at the moment it makes a request, so this is when a
+// reconnection actually began (what the response took comes after).
+const fetches = [];
+
 /** Loads ours once and resolves to { ES, EventSourceError, record, iterate, sleep }. */
 export function setup() {
   loaded ??= (async () => {
+    const fetch = globalThis.fetch;
+    globalThis.fetch = function (input, init) {
+      const url = input instanceof Request ? input.url : String(input);
+      fetches.push({ url, method: init?.method ?? "GET", t: now() });
+      return fetch.call(this, input, init);
+    };
     const m = await import("/dist/eventsource.mjs");
     return { ES: await m.load(), EventSourceError: m.EventSourceError, record, iterate, sleep };
   })();
@@ -36,13 +47,15 @@ function headersObject(h) {
  * record listens to open, message, error, close and the types given, and
  * resolves when the source is CLOSED (then settleMs more, to see nothing
  * else comes), when until(log) is true, or after timeoutMs. It then closes
- * the source and resolves to { log, reason, readyState, t0 }, each log entry
- * holding the event's time in ms since the module loaded (t), readyState
- * (rs), and what that type of event carries.
+ * the source and resolves to { log, reason, readyState, start, fetches }, each
+ * log entry holding the event's time in ms since the module loaded (t),
+ * readyState (rs), and what that type of event carries; fetches are the
+ * requests the page started meanwhile ({ url, method, t }).
  */
 export function record(es, { types = [], until, timeoutMs = 15000, settleMs = 200 } = {}) {
   const log = [];
   const start = now();
+  const from = fetches.length;
   return new Promise((resolve) => {
     let done = false, settle = null;
     const finish = (reason) => {
@@ -52,7 +65,7 @@ export function record(es, { types = [], until, timeoutMs = 15000, settleMs = 20
       clearTimeout(settle);
       const readyState = es.readyState;
       es.close();
-      resolve({ log, reason, readyState, start });
+      resolve({ log, reason, readyState, start, fetches: fetches.slice(from) });
     };
     const timer = setTimeout(() => finish("timeout"), timeoutMs);
     const on = (e) => {
