@@ -122,18 +122,26 @@ function relay(up, e, es) {
   }
 }
 
-// Records go out in one message per tab and microtask.
+// Records go out in one message per tab and task: a chunk of many events
+// is one message (the page still dispatches each in a task of its own).
+const dirty = new Set();
+const flusher = new MessageChannel();
+flusher.port1.onmessage = () => {
+  for (const tab of dirty) {
+    const list = tab.out;
+    tab.out = [];
+    if (!tab.gone) tab.port.postMessage({ list });
+  }
+  dirty.clear();
+};
+
 function send(client, r) {
   const tab = client.tab;
   if (tab.gone) return;
   tab.out.push([client.id, r]);
-  if (tab.out.length === 1) {
-    queueMicrotask(() => {
-      const list = tab.out;
-      tab.out = [];
-      if (!tab.gone) tab.port.postMessage({ list });
-    });
-  }
+  if (dirty.has(tab)) return;
+  dirty.add(tab);
+  if (dirty.size === 1) flusher.port2.postMessage(null);
 }
 
 function detach(tab, id) {
