@@ -150,7 +150,7 @@ func TestShared(t *testing.T) {
 
 	t.Run("a-tab-closed-during-the-wait-is-detached", func(t *testing.T) {
 		// A wait long enough to close tabs in, even on a loaded machine.
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: "retry: 3000\ndata: a\n\n"}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: fmt.Sprintf("retry: %d\ndata: a\n\n", closingWait.Milliseconds())}}}
 		id, url := sharedScenario(t, first, holds("data: b\n\n"))
 		tabs := sharedTabs(t, 3)
 		openAll(t, tabs, url)
@@ -176,7 +176,7 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("the-last-tab-closed-during-the-wait-ends-it", func(t *testing.T) {
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: "retry: 3000\ndata: a\n\n"}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: fmt.Sprintf("retry: %d\ndata: a\n\n", closingWait.Milliseconds())}}}
 		id, url := sharedScenario(t, first, holds("data: b\n\n"))
 		tabs := sharedTabs(t, 2)
 		openAll(t, tabs, url)
@@ -187,7 +187,7 @@ func TestShared(t *testing.T) {
 		if _, err := evalIn[int](tabs[0], `import("/test/tabs.mjs").then((m) => m.close())`, scaled(5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(4 * time.Second) // the reconnection time, and more
+		time.Sleep(closingWait + time.Second) // the reconnection time, and more
 		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
 			t.Errorf("the server saw %d requests, want 1 (no reconnection once every tab left):\n%s", n, strings.Join(obsText(id), "\n"))
 		}
@@ -414,6 +414,10 @@ func TestShared(t *testing.T) {
 		wantBriefs(t, r, open1, msg("x"), closed)
 	})
 }
+
+// closingWait is the reconnection time of the tests that close tabs during
+// it: long enough to do so on a loaded machine.
+var closingWait = scaled(1200 * time.Millisecond)
 
 // sharedScenario registers conns under an id of this test and returns the
 // id and its URL path.
