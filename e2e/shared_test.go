@@ -102,6 +102,56 @@ func TestShared(t *testing.T) {
 		}
 	})
 
+	t.Run("a-frame-shares-too-and-leaves-when-removed", func(t *testing.T) {
+		c := testserver.Conn{End: testserver.EndHold}
+		for i := 1; i <= 300; i++ {
+			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: 100 * time.Millisecond, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
+		}
+		id, url := sharedScenario(t, c)
+		tabs := sharedTabs(t, 1)
+		openAll(t, tabs, url)
+		waitLog(t, tabs[0], 2, 10*time.Second)
+		// A same-origin frame of the tab opens the same stream.
+		frameLog := `document.querySelector("iframe").contentWindow.eval('import("/test/tabs.mjs").then((m) => m.log)')`
+		if _, err := evalIn[int](tabs[0], `new Promise((resolve, reject) => {
+			const f = document.createElement("iframe");
+			f.src = "/test/runner.html#shared";
+			document.body.append(f);
+			const poll = () => f.contentWindow?.runnerState === "ready" ? resolve(1) : setTimeout(poll, 20);
+			poll();
+		}).then(() => document.querySelector("iframe").contentWindow.eval('import("/test/tabs.mjs").then((m) => m.open(`+strconv.Quote(url)+`))'))`, scaled(15*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(scaled(5 * time.Second))
+		for {
+			l, err := evalIn[[]string](tabs[0], frameLog, scaled(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l) >= 3 {
+				if l[0] != open1 || !strings.HasPrefix(l[1], "message(") {
+					t.Errorf("the frame saw %q", l)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the frame saw %q", l)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		waitClients(t, tabs[0], 2)
+		if n := len(realRequests(env.srv.Observations(id))); n != 1 {
+			t.Errorf("the server saw %d requests from a tab and its frame, want 1", n)
+		}
+		// The frame removed (no close()): it is detached, the tab streams on.
+		if _, err := evalIn[int](tabs[0], `document.querySelector("iframe").remove(), 1`, scaled(5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		waitClients(t, tabs[0], 1)
+		n := len(tabLog(t, tabs[0]))
+		waitLog(t, tabs[0], n+3, 10*time.Second)
+	})
+
 	t.Run("eight-tabs-and-a-fetch", func(t *testing.T) {
 		// Over HTTP/1.1 a browser context has 6 connections per origin:
 		// eight unshared streams would leave two tabs, and any fetch, waiting.
