@@ -907,16 +907,6 @@ func (r optRecord) errors() []optEntry {
 	return out
 }
 
-// after returns the entry that follows e in the log.
-func (r optRecord) after(e optEntry) *optEntry {
-	for k := range r.Log {
-		if r.Log[k].T == e.T && r.Log[k].Type == e.Type && r.Log[k].Attempt == e.Attempt && k+1 < len(r.Log) {
-			return &r.Log[k+1]
-		}
-	}
-	return nil
-}
-
 // optIter is what iterate resolves to.
 type optIter struct {
 	Messages []struct {
