@@ -435,8 +435,10 @@ class Stream {
     const actions = n > 0 ? this.core.actions(n) : [];
     if (!actions.some((x) => x.op === OP_OPEN)) {
       // A failed response: its body (the server's reason, often JSON) goes
-      // with the error event, first 64 KiB, read for at most 2 s.
-      if (actions.some((x) => x.op === OP_ERROR)) {
+      // with the error event, first 64 KiB, read for at most 2 s. (An
+      // error with no status, such as a re-sent request's response that
+      // only shows the server is reachable, carries no body: not read.)
+      if (actions.some((x) => x.op === OP_ERROR && x.status !== 0)) {
         // The core has moved on (to a reconnection wait, or closed), and
         // these actions set or clear the timer: the idle timer must not
         // fire into that state while the body is read.

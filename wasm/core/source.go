@@ -89,6 +89,8 @@ type Source struct {
 	hidden     bool    // the document is hidden (pauseWhenHidden)
 	inFlight   bool    // a request may be in flight: abort it before leaving
 	failure    string  // why the fetch that is being probed was rejected
+	opened     bool    // a response of this source's server opened the stream once
+	rechecking bool    // the request in flight re-sends one rejected on a reachable server (see Probed)
 }
 
 // New makes a Source for a checked Config. Nothing happens until Start.
@@ -136,6 +138,7 @@ func (s *Source) Start(now float64) {
 
 func (s *Source) fetch(now float64) {
 	s.phase = phaseFetching
+	s.rechecking = false
 	flags := int32(0)
 	url := s.url
 	if s.resuming {
@@ -162,6 +165,16 @@ func (s *Source) Response(status int, contentType, finalURL string, retryAfter f
 	if finalURL != "" && !s.resuming {
 		s.url = finalURL // Chromium reconnects to the final URL
 	}
+	if s.rechecking {
+		// The re-sent request got a response: the rejected one was cut on
+		// its way (a reset before the response), not refused by CORS.
+		// Reconnect as after a network error, as native does.
+		s.rechecking = false
+		s.abort()
+		s.prevStatus = 0
+		s.reconnect(KindNetwork, 0, "network error: "+s.failure, -1, now)
+		return
+	}
 	reason := ""
 	kind := KindHTTP
 	if status != 200 {
@@ -171,6 +184,7 @@ func (s *Source) Response(status int, contentType, finalURL string, retryAfter f
 	}
 	if reason == "" {
 		s.phase = phaseStreaming
+		s.opened = true
 		s.retries, s.prevStatus = 0, 0
 		s.parser.Reset()
 		s.Out.op(OpOpen)
@@ -227,6 +241,13 @@ func (s *Source) FetchFailed(message string, now float64) {
 		s.fail(KindNetwork, 0, "network error: "+message)
 		return
 	}
+	if s.rechecking {
+		// Rejected again, right after the probe found the server
+		// reachable: a refusal.
+		s.rechecking = false
+		s.fail(KindCORS, 0, "CORS check failed for "+originOf(s.url))
+		return
+	}
 	s.phase = phaseProbing
 	s.failure = message
 	uo, ul := s.Out.str(s.url)
@@ -243,6 +264,19 @@ func (s *Source) Probed(v Verdict, now float64) {
 	}
 	switch v {
 	case VerdictCORS:
+		if s.opened {
+			// The server answered the probe, so it refused CORS, or the
+			// request was cut before its response (a reset, a proxy
+			// dropping it): fetch rejects both alike. A server that has
+			// opened this stream before is more likely the second: send
+			// the same request once more, at once and with no event. A
+			// refusal is refused again (then fail); a response means a
+			// network failure (then reconnect). Never opened: fail at once,
+			// as native does on a refusal.
+			s.fetch(now)
+			s.rechecking = true
+			return
+		}
 		s.fail(KindCORS, 0, "CORS check failed for "+originOf(s.url))
 	case VerdictRedirect:
 		s.fail(KindCORS, 0, "redirected to a URL that cannot be fetched (CORS or scheme)")
