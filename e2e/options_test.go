@@ -404,6 +404,27 @@ func TestOptions(t *testing.T) {
 		}
 	})
 
+	t.Run("signal-abort-while-the-headers-function-runs", func(t *testing.T) {
+		c := newOptCase(t, []testserver.Conn{ends("data: never\n\n")})
+		var out struct {
+			R     optRecord
+			Calls int
+		}
+		c.eval(`let calls = 0;
+			const ac = new AbortController();
+			const es = new ES("@S0@", { signal: ac.signal,
+				headers: () => { calls++; return new Promise((r) => setTimeout(() => r({ Authorization: "Bearer late" }), 300)); } });
+			setTimeout(() => ac.abort(), 50);
+			const r = await record(es, { timeoutMs: 800 });
+			return { r, calls };`, &out)
+		if out.Calls != 1 || len(out.R.Log) != 0 || out.R.ReadyState != 2 {
+			t.Errorf("%d calls, events %v, readyState %d: want one call, no event, CLOSED", out.Calls, out.R.types(), out.R.ReadyState)
+		}
+		if obs := c.env(0); len(obs) != 0 {
+			t.Errorf("the server saw %q, want nothing: the token came after the abort", c.obsLines(0))
+		}
+	})
+
 	t.Run("signal-abort-closes", func(t *testing.T) {
 		c := newOptCase(t, []testserver.Conn{holds("data: a\n\n", "data: b\n\n"), ends("retry: 300\ndata: c\n\n")},
 			[]testserver.Conn{ends("retry: 300\ndata: x\n\n"), ends("data: never\n\n")})
