@@ -255,9 +255,30 @@ var wasmBuildFlags = []string{"-trimpath", "-ldflags=-s -w", "-gcflags=all=-l", 
 // buildBefore extracts beforeCommit's engine (git archive) into
 // <work>/before-src, builds it like make build and puts eventsource.wasm,
 // its eventsource.mjs and this toolchain's wasm_exec.js into <work>/before.
+//
+// The build is kept (<work>/before/BUILD names what it was built from and
+// with) and reused while the commit, the toolchain and the flags are the same.
 func buildBefore(root, work string) (string, error) {
 	src, _ := filepath.Abs(filepath.Join(work, "before-src"))
 	dir, _ := filepath.Abs(filepath.Join(work, "before"))
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", err
+	}
+	stamp := beforeCommit + "\n" + output(goBin, "version") + "\n" + strings.Join(wasmBuildFlags, " ") + "\n"
+	if b, err := os.ReadFile(filepath.Join(dir, "BUILD")); err == nil && string(b) == stamp {
+		ok := true
+		for _, f := range []string{"eventsource.wasm", "eventsource.mjs", "wasm_exec.js"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				ok = false
+			}
+		}
+		if ok {
+			return dir, nil
+		}
+	}
+	_ = os.Remove(filepath.Join(dir, "BUILD"))
+	_ = os.Remove(filepath.Join(dir, "size.json")) // main's cache of its sizes
 	if err := os.RemoveAll(src); err != nil {
 		return "", err
 	}
@@ -284,10 +305,6 @@ func buildBefore(root, work string) (string, error) {
 	if err := untar.Wait(); err != nil {
 		return "", fmt.Errorf("tar: %v: %s", err, errs.String())
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", err
-	}
 	args := append([]string{"build"}, wasmBuildFlags...)
 	args = append(args, "-o", filepath.Join(dir, "eventsource.wasm"), "./wasm")
 	if err := run(src, []string{"GOOS=js", "GOARCH=wasm", "GOFLAGS=-mod=mod -buildvcs=false"}, goBin, args...); err != nil {
@@ -305,6 +322,9 @@ func buildBefore(root, work string) (string, error) {
 		if err := os.WriteFile(filepath.Join(dir, c[1]), b, 0o644); err != nil {
 			return "", err
 		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "BUILD"), []byte(stamp), 0o644); err != nil {
+		return "", err
 	}
 	return dir, nil
 }
