@@ -502,8 +502,8 @@ func TestSecurityCOEP(t *testing.T) {
 // Last-Event-ID, on a loopback origin of its own (so cross-origin from the
 // page, with CORS), and kills each of the first `kills` connections of a run
 // abruptly: a TCP reset after whole events, a reset or an abrupt close in
-// the middle of an event, a reset a moment after the data, or a reset
-// before the response.
+// the middle of an event, a reset a moment after the data, a reset before
+// the response; or ends it cleanly.
 type killServer struct {
 	srv *http.Server
 	url string
@@ -588,7 +588,7 @@ func (ks *killServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rng := rand.New(rand.NewPCG(uint64(conn), 8))
-	mode := conn % 5
+	mode := conn % 6
 	if kill && mode == 4 {
 		// A reset before the response: fetch rejects the request as it
 		// would a CORS refusal, while the server is up (ours' HEAD probe
@@ -640,6 +640,9 @@ func (ks *killServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done() // the client closes once it has every event
 		return
 	}
+	if mode == 5 {
+		return // a clean end: the client reconnects as after any end
+	}
 	var partial string
 	switch mode {
 	case 1, 2:
@@ -664,9 +667,13 @@ func (ks *killServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.Close()
 }
 
-// TestReliabilityKills: the server kills the connection abruptly many times
-// in the middle of a stream; with Last-Event-ID replay, ours (and native,
-// for comparison) gets every event once, in order.
+// TestReliabilityKills: the server cuts the connection many times in the
+// middle of a stream (resets after whole events, in the middle of one,
+// before the response; abrupt closes; clean ends); with Last-Event-ID
+// replay, ours (and native, for comparison) gets every event once, in
+// order, with its id. A reset before the response is rejected by fetch as
+// a CORS refusal would be; ours' probe and re-check tell it apart (see
+// Source.Probed).
 func TestReliabilityKills(t *testing.T) {
 	t.Parallel()
 	ks := startKillServer(t)
