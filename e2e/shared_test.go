@@ -29,13 +29,13 @@ func TestShared(t *testing.T) {
 	t.Parallel()
 
 	t.Run("ten-tabs-one-request", func(t *testing.T) {
-		// Events start 1.5 s (scaled) after the request, so that every tab
-		// has joined before the first; then one every 50 ms for 100 s.
+		// Events start joinWait after the request, so that every tab has
+		// joined before the first; then one every 50 ms for 100 s.
 		c := testserver.Conn{End: testserver.EndHold}
 		for i := 1; i <= 2000; i++ {
 			d := 50 * time.Millisecond
 			if i == 1 {
-				d = scaled(1500 * time.Millisecond)
+				d = joinWait
 			}
 			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: d, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
 		}
@@ -74,11 +74,7 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("a-tab-joining-a-live-stream-gets-its-own-open", func(t *testing.T) {
-		c := testserver.Conn{End: testserver.EndHold}
-		for i := 1; i <= 300; i++ {
-			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: 100 * time.Millisecond, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
-		}
-		id, url := sharedScenario(t, c)
+		id, url := sharedScenario(t, ticks(300))
 		tabs := sharedTabs(t, 2)
 		openAll(t, tabs[:1], url)
 		waitLog(t, tabs[0], 4, 10*time.Second)
@@ -103,11 +99,7 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("a-frame-shares-too-and-leaves-when-removed", func(t *testing.T) {
-		c := testserver.Conn{End: testserver.EndHold}
-		for i := 1; i <= 300; i++ {
-			c.Chunks = append(c.Chunks, testserver.Chunk{Delay: 100 * time.Millisecond, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
-		}
-		id, url := sharedScenario(t, c)
+		id, url := sharedScenario(t, ticks(300))
 		tabs := sharedTabs(t, 1)
 		openAll(t, tabs, url)
 		waitLog(t, tabs[0], 2, 10*time.Second)
@@ -174,7 +166,7 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("reconnection-shares-last-event-id", func(t *testing.T) {
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: "retry: 300\nid: 7\ndata: a\n\n"}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: joinWait, Data: "retry: 300\nid: 7\ndata: a\n\n"}}}
 		id, url := sharedScenario(t, first, holds("id: 8\ndata: b\n\n"))
 		tabs := sharedTabs(t, 3)
 		openAll(t, tabs, url)
@@ -200,7 +192,7 @@ func TestShared(t *testing.T) {
 
 	t.Run("a-tab-closed-during-the-wait-is-detached", func(t *testing.T) {
 		// A wait long enough to close tabs in, even on a loaded machine.
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: fmt.Sprintf("retry: %d\ndata: a\n\n", closingWait.Milliseconds())}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: joinWait, Data: fmt.Sprintf("retry: %d\ndata: a\n\n", closingWait.Milliseconds())}}}
 		id, url := sharedScenario(t, first, holds("data: b\n\n"))
 		tabs := sharedTabs(t, 3)
 		openAll(t, tabs, url)
@@ -226,7 +218,7 @@ func TestShared(t *testing.T) {
 	})
 
 	t.Run("the-last-tab-closed-during-the-wait-ends-it", func(t *testing.T) {
-		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: scaled(time.Second), Data: fmt.Sprintf("retry: %d\ndata: a\n\n", closingWait.Milliseconds())}}}
+		first := testserver.Conn{Chunks: []testserver.Chunk{{Delay: joinWait, Data: fmt.Sprintf("retry: %d\ndata: a\n\n", closingWait.Milliseconds())}}}
 		id, url := sharedScenario(t, first, holds("data: b\n\n"))
 		tabs := sharedTabs(t, 2)
 		openAll(t, tabs, url)
@@ -363,7 +355,7 @@ func TestShared(t *testing.T) {
 	t.Run("a-stopped-worker-fails-the-streams", func(t *testing.T) {
 		// A MessagePort says nothing when the worker dies: each page waits
 		// on a Web Lock the worker holds for its life.
-		id, url := sharedScenario(t, holds("data: hi\n\n"))
+		id, url := sharedScenario(t, ticks(300))
 		tabs := sharedTabs(t, 2)
 		openAll(t, tabs, url)
 		for _, tt := range tabs {
@@ -386,10 +378,20 @@ func TestShared(t *testing.T) {
 		if stopped != 1 {
 			t.Fatalf("found %d shared workers of this context to stop, want 1", stopped)
 		}
+		want := "error RS2 kind=internal status=0"
 		for i, tt := range tabs {
-			waitLog(t, tt, 3, 10*time.Second)
-			if l := tabLog(t, tt); l[2] != "error RS2 kind=internal status=0" {
-				t.Errorf("tab %d: %q, want an internal error that closes", i, l)
+			deadline := time.Now().Add(scaled(5 * time.Second))
+			for l := tabLog(t, tt); !slices.Contains(l, want); l = tabLog(t, tt) {
+				if time.Now().After(deadline) {
+					t.Fatalf("tab %d: %q, want an internal error that closes", i, l)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // nothing after it
+		for i, tt := range tabs {
+			if l := tabLog(t, tt); l[len(l)-1] != want {
+				t.Errorf("tab %d saw events after the error: %q", i, l)
 			}
 		}
 		waitEnded(t, id, 0)
@@ -464,6 +466,19 @@ func TestShared(t *testing.T) {
 		wantBriefs(t, r, open1, msg("x"), closed)
 	})
 }
+
+// ticks is a held response of n events "id: i, data: ei", one every 100 ms.
+func ticks(n int) testserver.Conn {
+	c := testserver.Conn{End: testserver.EndHold}
+	for i := 1; i <= n; i++ {
+		c.Chunks = append(c.Chunks, testserver.Chunk{Delay: 100 * time.Millisecond, Data: fmt.Sprintf("id: %d\ndata: e%d\n\n", i, i)})
+	}
+	return c
+}
+
+// joinWait is how long a scenario waits before its first event, so that
+// every tab has joined the stream by then, even on a loaded machine.
+var joinWait = scaled(2 * time.Second)
 
 // closingWait is the reconnection time of the tests that close tabs during
 // it: long enough to do so on a loaded machine.
