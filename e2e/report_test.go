@@ -138,7 +138,10 @@ func writeReport(path string, scs []*scenario, elapsed time.Duration) error {
 	if n := count["not run"]; n > 0 {
 		fmt.Fprintf(&b, "| not run (filtered out with -run) | %d |\n", n)
 	}
-	fmt.Fprintf(&b, "| wall time of the run | %s |\n\n", elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "| wall time of the run | %s |\n", elapsed.Round(time.Second))
+	peak := peakLoad(time.Time{})
+	fmt.Fprintf(&b, "| peak load average (1 min) | %.1f on %d CPUs%s; time-outs x%g |\n\n", peak, runtime.NumCPU(),
+		map[bool]string{true: " (overloaded)", false: ""}[overloaded(peak)], timeScale)
 
 	fmt.Fprintf(&b, "## Rules\n\n")
 	fmt.Fprintf(&b, "Each scenario is listed with its result: **=** native and ours equal, **doc** documented difference (ours as\n")
