@@ -13,6 +13,7 @@ import { RELAY } from "./shared.mjs";
 const OPEN = 1, CLOSED = 2;
 
 let loading = null;        // the class, loaded with the first page's wasmURL
+let loadOptions = null;
 const upstreams = new Map(); // key -> upstream {key, url, es, clients: Set, opened}
 const tabs = new Set();
 
@@ -32,7 +33,8 @@ self.onconnect = (e) => {
         if (tab) return;
         tab = { port, clients: new Map(), out: [], gone: false };
         tabs.add(tab);
-        loading ??= load(m.wasmURL === undefined ? {} : { wasmURL: m.wasmURL }).then(subclass);
+        loadOptions ??= m.wasmURL === undefined ? {} : { wasmURL: m.wasmURL };
+        engine();
         // Granted when the page dies: then detach everything it had.
         navigator.locks.request(m.lock, () => gone(tab));
         alive.then(() => port.postMessage({ alive: life }));
@@ -65,10 +67,19 @@ function subclass(EventSource) {
   };
 }
 
+// The class; a failed load is tried again for the next stream.
+function engine() {
+  if (!loading) {
+    loading = load(loadOptions).then(subclass);
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
 function open(tab, m) {
   const client = { tab, id: m.id, up: null };
   tab.clients.set(m.id, client);
-  loading.then((Upstream) => {
+  engine().then((Upstream) => {
     if (tab.clients.get(m.id) !== client) return; // closed meanwhile
     let up = upstreams.get(m.key);
     if (!up) {
