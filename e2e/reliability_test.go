@@ -495,6 +495,56 @@ func TestSecurityCOEP(t *testing.T) {
 			}
 		}
 	}
+	// The same page, a stream that opens and then goes through a server
+	// restart (down for 2 s): a rejected reconnection there looks like a
+	// refusal (COEP blocks the probe), yet native goes on, and so must ours.
+	for _, class := range []string{"native", "ES"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		serve := func(ln net.Listener, data string) *http.Server {
+			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				w.Header().Set("Access-Control-Allow-Headers", "Last-Event-ID")
+				w.Header().Set("Connection", "close")
+				if r.Method == http.MethodOptions {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				w.Header().Set("Content-Type", "text/event-stream")
+				w.Write([]byte("retry: 200\ndata: " + data + "\n\n"))
+			})}
+			go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
+			t.Cleanup(func() { srv.Close() })
+			return srv
+		}
+		first := serve(ln, "up")
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			first.Close()
+			time.Sleep(2 * time.Second)
+			ln2, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Errorf("restarting the server: %v", err)
+				return
+			}
+			serve(ln2, "back")
+		}()
+		r := relEval[relRun](t, tt, fmt.Sprintf(`__rel.run(__rel.%s, %s, undefined, { ms: 6000 })`, class, js("http://"+addr+"/s")), 30*time.Second)
+		back := 0
+		for _, e := range r.Events {
+			if e.Type == "message" && e.Data != nil && *e.Data == "back" {
+				back++
+			}
+		}
+		t.Logf("%s on a COEP page through a server restart: %d opens, %d errors, %d messages after the restart (%s)",
+			class, r.count("open"), r.count("error"), back, r.Why)
+		if r.Why != "ms" || back == 0 {
+			t.Errorf("%s: want the stream to go on after the restart: %s", class, r)
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------

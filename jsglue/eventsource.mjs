@@ -98,7 +98,7 @@ const FETCH_RESUME = 1, FETCH_STRIP_AUTH = 2;
 // Error kinds, indexed as core.Kind.
 const KINDS = ["", "http", "content-type", "network", "cors", "dropped", "too-large",
   "idle", "retries-exhausted", "ended", "headers", "url", "internal"];
-const VERDICT = { network: 0, cors: 1, redirect: 2 };
+const VERDICT = { network: 0, cors: 1, redirect: 2, unknown: 3 };
 
 // ignoreBOM keeps a U+FEFF at the start of a text: it belongs to the event.
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -610,9 +610,10 @@ async function readText(r, limit, ms) {
 // the answer changes what happens next.
 //
 // On a cross-origin-isolated page (COEP) the no-cors probe is blocked too,
-// whether or not the server answered, so there a rejected cross-origin fetch
-// counts as a CORS refusal, as native EventSource fails on it; the probe
-// is not sent there, since its answer is known.
+// whether or not the server answered: it cannot tell, so it is not sent, and
+// the answer is "unknown" (the core fails a stream that never opened, as
+// native fails on a refusal, and lets one that has opened reconnect for a
+// while, as through a server restart).
 async function probe(url, credentials) {
   const ac = new AbortController();
   let cross = false;
@@ -621,7 +622,7 @@ async function probe(url, credentials) {
   } catch {
     return "network";
   }
-  if (cross && globalThis.crossOriginIsolated === true) return "cors";
+  if (cross && globalThis.crossOriginIsolated === true) return "unknown";
   const init = cross
     ? { method: "HEAD", mode: "no-cors", cache: "no-store", credentials, signal: ac.signal }
     : { method: "HEAD", mode: "same-origin", redirect: "manual", cache: "no-store", credentials, signal: ac.signal };

@@ -68,3 +68,56 @@ func TestRecheckIsOneRequestOnly(t *testing.T) {
 	p.want(9008, polCORS, "fetch "+polURL+" a=3 st=0 lid=")
 	p.want(9009, polClose, "abort | free")
 }
+
+// On a cross-origin-isolated page the probe cannot tell a refusal from an
+// unreachable server (VerdictUnknown). Never opened: a refusal, as native
+// fails on it. Opened: reconnect, as native does through a server restart,
+// for UnknownGrace at most, so that a refusal never makes retries endless.
+
+var polUnknown = func(s *Source, now float64) { s.Probed(VerdictUnknown, now) }
+
+func TestUnknownNeverOpenedFails(t *testing.T) {
+	p := newPol(t)
+	p.want(0, polStart, "fetch "+polURL+" a=0 st=0 lid=")
+	p.want(5, polRejected, "probe")
+	p.want(6, polUnknown, "error rs=2 cors st=0 a=0 in=-1 | free")
+}
+
+func TestUnknownAfterAnOpenReconnectsForAWhile(t *testing.T) {
+	p := newPol(t)
+	p.want(0, polStart, "fetch "+polURL+" a=0 st=0 lid=")
+	p.want(1, polOK, "open")
+	p.want(2, polEnd, "error rs=0 ended st=0 a=0 in=3000 | timer 3000")
+	now := 3002.0
+	attempt := 1
+	// The server is down: every reconnection is rejected, the probe cannot
+	// tell. Reconnect until UnknownGrace has passed since the first.
+	first := now + 2
+	for ; now+2-first < UnknownGrace; now += 3002 {
+		p.want(now, polTimer, "fetch "+polURL+" a="+polItoa(int32(attempt))+" st=0 lid=")
+		p.want(now+1, polRejected, "probe")
+		p.want(now+2, polUnknown, "error rs=0 network st=0 a="+polItoa(int32(attempt))+" in=3000 | timer 3000")
+		attempt++
+	}
+	p.want(now, polTimer, "fetch "+polURL+" a="+polItoa(int32(attempt))+" st=0 lid=")
+	p.want(now+1, polRejected, "probe")
+	p.want(now+2, polUnknown, "error rs=2 cors st=0 a="+polItoa(int32(attempt))+" in=-1 | free")
+}
+
+func TestUnknownGraceStartsOverAfterAnOpen(t *testing.T) {
+	p := newPol(t)
+	p.want(0, polStart, "fetch "+polURL+" a=0 st=0 lid=")
+	p.want(1, polOK, "open")
+	p.want(2, polEnd, "error rs=0 ended st=0 a=0 in=3000 | timer 3000")
+	p.want(3002, polTimer, "fetch "+polURL+" a=1 st=0 lid=")
+	p.want(3003, polRejected, "probe")
+	p.want(3004, polUnknown, "error rs=0 network st=0 a=1 in=3000 | timer 3000")
+	// The server is back: the stream opens, then ends.
+	p.want(28000, polTimer, "fetch "+polURL+" a=2 st=0 lid=")
+	p.want(28001, polOK, "open")
+	p.want(28002, polEnd, "error rs=0 ended st=0 a=2 in=3000 | timer 3000")
+	// A new outage 30 s after the first began: its own grace.
+	p.want(40000, polTimer, "fetch "+polURL+" a=3 st=0 lid=")
+	p.want(40001, polRejected, "probe")
+	p.want(40002, polUnknown, "error rs=0 network st=0 a=3 in=3000 | timer 3000")
+}

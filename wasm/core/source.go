@@ -44,6 +44,7 @@ const (
 	VerdictNetwork  Verdict = iota // the server could not be reached: reconnect
 	VerdictCORS                    // a cross-origin server answered, so it refused CORS: fail
 	VerdictRedirect                // the URL redirects to something fetch refused: fail
+	VerdictUnknown                 // the probe cannot tell (a cross-origin-isolated page blocks it): see Probed
 )
 
 // phase is where a Source is in the processing model. readyState is not
@@ -91,6 +92,7 @@ type Source struct {
 	failure    string  // why the fetch that is being probed was rejected
 	opened     bool    // a response of this source's server opened the stream once
 	rechecking bool    // the request in flight re-sends one rejected on a reachable server (see Probed)
+	unknownAt  float64 // when the first rejection the probe could not tell since the last open came (0: none)
 }
 
 // New makes a Source for a checked Config. Nothing happens until Start.
@@ -185,6 +187,7 @@ func (s *Source) Response(status int, contentType, finalURL string, retryAfter f
 	if reason == "" {
 		s.phase = phaseStreaming
 		s.opened = true
+		s.unknownAt = 0
 		s.retries, s.prevStatus = 0, 0
 		s.parser.Reset()
 		s.Out.op(OpOpen)
@@ -280,11 +283,37 @@ func (s *Source) Probed(v Verdict, now float64) {
 		s.fail(KindCORS, 0, "CORS check failed for "+originOf(s.url))
 	case VerdictRedirect:
 		s.fail(KindCORS, 0, "redirected to a URL that cannot be fetched (CORS or scheme)")
+	case VerdictUnknown:
+		// On a cross-origin-isolated page the browser blocks the probe
+		// whatever the server did: a refusal and an unreachable server
+		// look alike. Never opened: a refusal, as native fails on it. Once
+		// the server has opened the stream, an outage (a restart) is more
+		// likely: reconnect, as native does, but not forever, since a
+		// refusal (of the preflight a reconnection's Last-Event-ID needs,
+		// say) would never end.
+		if !s.opened {
+			s.fail(KindCORS, 0, "CORS check failed for "+originOf(s.url)+" (or the server could not be reached: a cross-origin-isolated page cannot tell)")
+			return
+		}
+		if s.unknownAt == 0 {
+			s.unknownAt = max(now, 1)
+		} else if now-s.unknownAt >= UnknownGrace {
+			s.fail(KindCORS, 0, "CORS check failed for "+originOf(s.url)+", or the server has been unreachable for "+
+				strconv.Itoa(UnknownGrace/1000)+" s (a cross-origin-isolated page cannot tell)")
+			return
+		}
+		s.prevStatus = 0
+		s.reconnect(KindNetwork, 0, "network error: "+s.failure, -1, now)
 	default:
 		s.prevStatus = 0
 		s.reconnect(KindNetwork, 0, "network error: "+s.failure, -1, now)
 	}
 }
+
+// UnknownGrace is how long, in ms, a stream that has opened keeps
+// reconnecting after rejected requests the probe cannot tell apart (see
+// VerdictUnknown) before it fails: a server restart is over by then.
+const UnknownGrace = 30000
 
 // Dropped takes a request that failed after its response arrived (a
 // network error in the body). external is true when something other than
