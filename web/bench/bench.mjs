@@ -1,4 +1,4 @@
-// The page side of `make bench` (driver: e2e/cmd/bench).
+// The page side of `make bench` (driver: e2e/bench).
 //
 // One tab per run: /bench/index.html?client=NAME loads only that client,
 // sets globalThis.bench.ready, and waits for the driver. Clients:
