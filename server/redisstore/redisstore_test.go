@@ -69,14 +69,17 @@ func TestSharedBetweenClients(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	url := redistest.Start(t)
-	s := open(t, url, redisstore.Options{TTL: 300 * time.Millisecond})
+	// Wide margins: on a loaded CI machine a sleep may last far longer than
+	// asked. Three writes 700 ms apart outlive one 2 s TTL only if each
+	// write extends it.
+	s := open(t, url, redisstore.Options{TTL: 2 * time.Second})
 	ctx := context.Background()
 	w, err := server.NewWriter(ctx, s, "short")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 { // each write extends the life
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(700 * time.Millisecond)
 		if _, err := w.Append(ctx, "", "x"); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +87,7 @@ func TestExpiry(t *testing.T) {
 	if got, _, err := s.Read(ctx, "short", 0, 0); err != nil || len(got) != 3 {
 		t.Fatalf("Read: %v %v", got, err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond)
 	if _, _, err := s.Read(ctx, "short", 0, 0); !errors.Is(err, server.ErrStreamNotFound) {
 		t.Fatalf("Read after the TTL: %v, want ErrStreamNotFound", err)
 	}
