@@ -166,7 +166,7 @@ conformance: deps build
 	cd e2e && CONFORMANCE_REPORT=$(CURDIR)/CONFORMANCE.md $(GO) test -count=1 -timeout 10m -run 'TestConformance'
 
 bench: deps build
-	cd e2e && $(GO) run ./bench -dist $(CURDIR)/$(DIST) -web $(CURDIR)/web -work $(CURDIR)/.bench -out $(CURDIR)/BENCHMARKS.md
+	cd e2e && $(GO) run ./bench -dist $(CURDIR)/$(DIST) -work $(CURDIR)/.bench -out $(CURDIR)/BENCHMARKS.md
 
 clean:
 	rm -rf $(DIST)

@@ -1,7 +1,7 @@
 // Package e2e is the browser test suite of wasm-eventsource.
 //
 // It starts the test server (package server) and one headless Chromium, and
-// drives pages from web/test/ (runner.html, trace.mjs) that run a scenario
+// drives pages from e2e/pages/ (runner.html, trace.mjs) that run a scenario
 // with the browser's own EventSource or with ours (dist/eventsource.mjs) and
 // record everything a page can observe:
 //

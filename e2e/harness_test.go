@@ -65,14 +65,14 @@ func setUp(m *testing.M) (int, error) {
 		return 0, err
 	}
 	dist := filepath.Join(root, "dist")
-	web := filepath.Join(root, "web")
+	pages := filepath.Join(root, "e2e", "pages")
 	for _, f := range []string{"eventsource.wasm", "eventsource.mjs", "wasm_exec.js"} {
 		if _, err := os.Stat(filepath.Join(dist, f)); err != nil {
 			return 0, fmt.Errorf("%s is missing: run `make build` first (the browser tests load dist/)", filepath.Join(dist, f))
 		}
 	}
-	if _, err := os.Stat(filepath.Join(web, "test", "runner.html")); err != nil {
-		return 0, fmt.Errorf("web/test/runner.html is missing: %w", err)
+	if _, err := os.Stat(filepath.Join(pages, "runner.html")); err != nil {
+		return 0, fmt.Errorf("e2e/pages/runner.html is missing: %w", err)
 	}
 	override := os.Getenv("E2E_CHROMIUM")
 	exe, err := chromium.Find(override)
@@ -83,7 +83,7 @@ func setUp(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("E2E_CHROMIUM: %w", err)
 	}
 
-	srv, err := testserver.Start(testserver.Options{Static: map[string]string{"/dist/": dist, "/": web}})
+	srv, err := testserver.Start(testserver.Options{Static: map[string]string{"/dist/": dist, "/test/": pages}})
 	if err != nil {
 		return 0, fmt.Errorf("starting the server: %w", err)
 	}
@@ -123,7 +123,7 @@ func deadOrigin() (string, error) {
 	return "http://" + addr, nil
 }
 
-// tab is one page of the runner (web/test/runner.html) for one class.
+// tab is one page of the runner (e2e/pages/runner.html) for one class.
 type tab struct {
 	impl    string // "native" or "ours"
 	ctx     context.Context

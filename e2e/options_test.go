@@ -22,7 +22,7 @@ import (
 // headers, a headers function per attempt, resume after a dropped POST,
 // idleTimeout, signal, for await, pauseWhenHidden, reconnectOnOnline, and
 // that Authorization never follows a cross-origin redirect into a
-// reconnection. The page side is web/test/options.mjs. Timings are checked
+// reconnection. The page side is e2e/pages/options.mjs. Timings are checked
 // as ranges: never earlier than the wait the engine announced (retryIn),
 // and no later than optSlack after it, for a loaded CI machine.
 func TestOptions(t *testing.T) {
@@ -736,7 +736,7 @@ func (c *optCase) set(i int, conns []testserver.Conn) {
 func (c *optCase) path(i int) string { return "/s/" + url.PathEscape(c.ids[i]) }
 
 // eval runs body as an async function in the tab, with ES, EventSourceError,
-// record, iterate and sleep in scope (web/test/options.mjs), and decodes
+// record, iterate and sleep in scope (e2e/pages/options.mjs), and decodes
 // what it returns into out. @TIMEOUT@ is the page's time-out in ms.
 func (c *optCase) eval(body string, out any) {
 	c.t.Helper()
@@ -863,7 +863,7 @@ func (c *optCase) checkWaits(r optRecord, i, n int) {
 	c.t.Logf("waits (retryIn→ms until the next request): page %s; server (request to request) %s", strings.Join(page, " "), strings.Join(server, " "))
 }
 
-// optRecord is what record (web/test/options.mjs) resolves to.
+// optRecord is what record (e2e/pages/options.mjs) resolves to.
 type optRecord struct {
 	Log        []optEntry
 	Reason     string

@@ -24,7 +24,7 @@ import (
 // share one upstream request run by a SharedWorker, and each tab's object
 // behaves as an unshared one. It also runs the class itself in each kind of
 // worker. The multi-tab tests drive runner.html#shared tabs through
-// web/test/tabs.mjs.
+// e2e/pages/tabs.mjs.
 func TestShared(t *testing.T) {
 	t.Parallel()
 

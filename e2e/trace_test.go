@@ -19,7 +19,7 @@ import (
 	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 )
 
-// The Go side of web/test/trace.mjs: the spec a page runs and the trace it
+// The Go side of e2e/pages/trace.mjs: the spec a page runs and the trace it
 // returns (see the comment on runTrace there).
 
 // spec is what runTrace runs. In URLs, expressions and Location headers,

@@ -111,7 +111,7 @@ func evaluate[T any](t *tab, expr string, timeout time.Duration) (T, error) {
 	return v, t.check()
 }
 
-// request is what a client opens (see connect in web/bench/bench.mjs).
+// request is what a client opens (see connect in e2e/bench/page/bench.mjs).
 type request struct {
 	URL       string            `json:"url"`
 	Method    string            `json:"method,omitempty"`

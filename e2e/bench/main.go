@@ -4,7 +4,7 @@
 // browser's own EventSource, two npm clients and a raw fetch reader in
 // headless Chromium, and writes BENCHMARKS.md and BENCHMARKS.json.
 //
-//	cd e2e && go run ./bench -dist ../dist -web ../web -work ../.bench -out ../BENCHMARKS.md
+//	cd e2e && go run ./bench -dist ../dist -work ../.bench -out ../BENCHMARKS.md
 //
 // It starts the Go server (package server, plus its own /benchapi/
 // endpoints) on 127.0.0.1 and one headless Chromium, installs the npm peers
@@ -81,10 +81,10 @@ func clientsFor(sc string, ids []string) []string {
 var peers = []string{"native", "eventsource5", "fes", "esclient", "polyfill"}
 
 type config struct {
-	dist, web, work, out, chromium string
-	rounds                         int
-	quick                          bool
-	only                           map[string]bool
+	dist, page, work, out, chromium string
+	rounds                          int
+	quick                           bool
+	only                            map[string]bool
 
 	smallN, smallSize int
 	largeN, largeSize int
@@ -105,7 +105,7 @@ func main() {
 	var cfg config
 	var only string
 	flag.StringVar(&cfg.dist, "dist", "dist", "the built dist/ folder (make build)")
-	flag.StringVar(&cfg.web, "web", "web", "the web/ folder (holds bench/)")
+	flag.StringVar(&cfg.page, "page", "bench/page", "the bench page's folder (index.html, bench.mjs), served at /bench/")
 	flag.StringVar(&cfg.work, "work", ".bench", "work folder for npm peers and the profiling build (ignored by git)")
 	flag.StringVar(&cfg.out, "out", "BENCHMARKS.md", "markdown report; the JSON goes beside it (.json)")
 	flag.StringVar(&cfg.chromium, "chromium", "", "Chromium binary (default: chromium on PATH)")
@@ -232,7 +232,7 @@ func benchMain(ctx context.Context, cfg *config) error {
 			return fmt.Errorf("%s missing: run make build first (%v)", filepath.Join(cfg.dist, f), err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(cfg.web, "bench", "bench.mjs")); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.page, "bench.mjs")); err != nil {
 		return fmt.Errorf("the bench page is missing: %v", err)
 	}
 	root, err := moduleRoot()
@@ -294,7 +294,7 @@ func benchMain(ctx context.Context, cfg *config) error {
 
 	// The server: the package's handler for the pages, dist/ and
 	// /api/stream, our /benchapi/ beside it.
-	static := map[string]string{"/dist/": cfg.dist, "/": cfg.web, "/peers/": peersDir}
+	static := map[string]string{"/dist/": cfg.dist, "/bench/": cfg.page, "/peers/": peersDir}
 	if profDir != "" {
 		static["/prof/"] = profDir
 	}
@@ -878,7 +878,7 @@ func (b *bench) profileRun(name string) error {
 }
 
 // crossings are the calls between JS and the wasm module during one run
-// (web/bench/bench.mjs, count=1): exports = JS into the module, imports =
+// (e2e/bench/page/bench.mjs, count=1): exports = JS into the module, imports =
 // the module into JS, by name; chunks = body chunks handed over by a stream
 // reader.
 type crossings struct {

@@ -632,7 +632,7 @@ func (r *report) markdown() string {
 	if len(r.Crossings) == 0 {
 		p("Not measured.\n\n")
 	} else {
-		p("One untimed run per engine and scenario with the page's count=1 instrumentation (web/bench/bench.mjs): every export of the module is wrapped (calls from JS into the module: the seam's inputs such as `es_chunk`, and Go's own `resume` and `getsp` that wasm_exec.js calls) and every import (calls from the module into JS: `syscall/js.*` and `runtime.*` of wasm_exec.js), and `ReadableStreamDefaultReader.prototype.read` counts the body chunks whoever reads them. Totals over the whole run (the request, the response and the end included) divided by the chunks.\n\n")
+		p("One untimed run per engine and scenario with the page's count=1 instrumentation (e2e/bench/page/bench.mjs): every export of the module is wrapped (calls from JS into the module: the seam's inputs such as `es_chunk`, and Go's own `resume` and `getsp` that wasm_exec.js calls) and every import (calls from the module into JS: `syscall/js.*` and `runtime.*` of wasm_exec.js), and `ReadableStreamDefaultReader.prototype.read` counts the body chunks whoever reads them. Totals over the whole run (the request, the response and the end included) divided by the chunks.\n\n")
 		p("| engine | scenario | chunks | events/chunk | JS→wasm per chunk | wasm→JS per chunk | JS→wasm by name (total) | wasm→JS by name (total) |\n|---|---|---:|---:|---:|---:|---|---|\n")
 		for _, e := range []string{"before", "ours"} {
 			for _, sc := range crossingScenarios {
