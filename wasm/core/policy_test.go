@@ -14,60 +14,6 @@ import (
 // from Out as the host decodes them (core/out.go). Names here start with
 // pol so that they never collide with the other tests of the package.
 
-// polAct is one decoded action.
-type polAct struct {
-	op   Op
-	args []int32  // the words after the op, string references left as they are
-	strs []string // the strings the record refers to, in order (fetch: url, lid; error: message; probe: url)
-}
-
-// polDecode reads every action of out (events are counted, not decoded:
-// source_test.go checks them).
-func polDecode(t *testing.T, out *Out) []polAct {
-	t.Helper()
-	w := out.Words
-	str := func(off, n int32) string {
-		if off < 0 || n < 0 || int(off+n) > len(out.Text) {
-			t.Fatalf("string (%d, %d) outside the text (%d bytes)", off, n, len(out.Text))
-		}
-		return string(out.Text[off : off+n])
-	}
-	var acts []polAct
-	for i := 0; i < len(w); {
-		op := Op(w[i])
-		var size int
-		switch op {
-		case OpFetch, OpError:
-			size = 8
-		case OpAbort, OpOpen, OpClose, OpFree:
-			size = 1
-		case OpTimer, OpState:
-			size = 2
-		case OpProbe:
-			size = 3
-		case OpEvents:
-			size = 4 + 3*int(w[i+1])
-		default:
-			t.Fatalf("unknown op %d at word %d", op, i)
-		}
-		if i+size > len(w) {
-			t.Fatalf("op %d at word %d runs past the end (%d words)", op, i, len(w))
-		}
-		a := polAct{op: op, args: append([]int32(nil), w[i+1:i+size]...)}
-		switch op {
-		case OpFetch:
-			a.strs = []string{str(w[i+4], w[i+5]), str(w[i+6], w[i+7])}
-		case OpError:
-			a.strs = []string{str(w[i+6], w[i+7])}
-		case OpProbe:
-			a.strs = []string{str(w[i+1], w[i+2])}
-		}
-		acts = append(acts, a)
-		i += size
-	}
-	return acts
-}
-
 // String renders a compactly, for the tables below:
 //
 //	fetch <url> a=<attempt> st=<prevStatus> lid=<id> [resume] [strip]
@@ -77,7 +23,7 @@ func (a polAct) String() string {
 	w := a.args
 	switch a.op {
 	case OpFetch:
-		s := "fetch " + a.strs[0] + " a=" + polItoa(w[0]) + " st=" + polItoa(w[1]) + " lid=" + a.strs[1]
+		s := "fetch " + a.strs[0] + " a=" + itoa(w[0]) + " st=" + itoa(w[1]) + " lid=" + a.strs[1]
 		if w[2]&FetchResume != 0 {
 			s += " resume"
 		}
@@ -86,14 +32,14 @@ func (a polAct) String() string {
 		}
 		return s
 	case OpError:
-		return "error rs=" + polItoa(w[0]) + " " + KindNames[w[1]] + " st=" + polItoa(w[2]) + " a=" + polItoa(w[3]) + " in=" + polItoa(w[4])
+		return "error rs=" + itoa(w[0]) + " " + KindNames[w[1]] + " st=" + itoa(w[2]) + " a=" + itoa(w[3]) + " in=" + itoa(w[4])
 	case OpTimer:
 		if w[0] < 0 {
 			return "timer clear"
 		}
-		return "timer " + polItoa(w[0])
+		return "timer " + itoa(w[0])
 	case OpState:
-		return "state " + polItoa(w[0])
+		return "state " + itoa(w[0])
 	case OpOpen:
 		return "open"
 	case OpClose:
@@ -105,12 +51,10 @@ func (a polAct) String() string {
 	case OpProbe:
 		return "probe"
 	case OpEvents:
-		return "events " + polItoa(w[0])
+		return "events " + itoa(w[0])
 	}
-	return "op " + polItoa(int32(a.op))
+	return "op " + itoa(int32(a.op))
 }
-
-func polItoa(n int32) string { return strconv.Itoa(int(n)) }
 
 // polConfig builds the init record the host writes (name length, name,
 // value length, value) from name/value pairs, and parses it as the engine
@@ -298,8 +242,8 @@ func TestPolicyBackoffFromServerRetryAndReset(t *testing.T) {
 	p.want(3, polEnd, "error rs=0 ended st=0 a=0 in=300 | timer 300")
 	now := 303.0
 	for i, w := range []int32{600, 1200, 2400} {
-		p.want(now, polTimer, "fetch "+polURL+" a="+polItoa(int32(i+1))+" st=0 lid=7")
-		p.want(now, polNetFail, "probe | error rs=0 network st=0 a="+polItoa(int32(i+1))+" in="+polItoa(w)+" | timer "+polItoa(w))
+		p.want(now, polTimer, "fetch "+polURL+" a="+itoa(int32(i+1))+" st=0 lid=7")
+		p.want(now, polNetFail, "probe | error rs=0 network st=0 a="+itoa(int32(i+1))+" in="+itoa(w)+" | timer "+itoa(w))
 		now += float64(w)
 	}
 	p.want(now, polTimer, "fetch "+polURL+" a=4 st=0 lid=7")
@@ -356,7 +300,7 @@ func TestPolicyJitterBounds(t *testing.T) {
 func polJoinInts(v []int32) string {
 	s := make([]string, len(v))
 	for i, x := range v {
-		s[i] = polItoa(x)
+		s[i] = itoa(x)
 	}
 	return strings.Join(s, ",")
 }
@@ -453,7 +397,7 @@ func TestPolicyMaxRetries(t *testing.T) {
 			for i, want := range c.steps {
 				if i > 0 {
 					now += 10000
-					p.want(now, polTimer, "fetch "+polURL+" a="+polItoa(int32(i))+" st="+polItoa(p.s.prevStatus)+" lid=")
+					p.want(now, polTimer, "fetch "+polURL+" a="+itoa(int32(i))+" st="+itoa(p.s.prevStatus)+" lid=")
 				}
 				p.want(now, c.fail, want)
 			}
@@ -651,7 +595,7 @@ func TestPolicyPauseWhenHidden(t *testing.T) {
 		p.do(1, polOK)
 		for i := int32(1); i <= 3; i++ {
 			p.want(2, polHidden(true), "abort | timer clear | state 0")
-			p.want(3, polHidden(false), "fetch "+polURL+" a="+polItoa(i)+" st=0 lid= | timer 1000")
+			p.want(3, polHidden(false), "fetch "+polURL+" a="+itoa(i)+" st=0 lid= | timer 1000")
 			p.do(4, polOK)
 		}
 	})

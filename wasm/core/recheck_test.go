@@ -94,14 +94,14 @@ func TestUnknownAfterAnOpenReconnectsForAWhile(t *testing.T) {
 	// tell. Reconnect until UnknownGrace has passed since the first.
 	first := now + 2
 	for ; now+2-first < UnknownGrace; now += 3002 {
-		p.want(now, polTimer, "fetch "+polURL+" a="+polItoa(int32(attempt))+" st=0 lid=")
+		p.want(now, polTimer, "fetch "+polURL+" a="+itoa(int32(attempt))+" st=0 lid=")
 		p.want(now+1, polRejected, "probe")
-		p.want(now+2, polUnknown, "error rs=0 network st=0 a="+polItoa(int32(attempt))+" in=3000 | timer 3000")
+		p.want(now+2, polUnknown, "error rs=0 network st=0 a="+itoa(int32(attempt))+" in=3000 | timer 3000")
 		attempt++
 	}
-	p.want(now, polTimer, "fetch "+polURL+" a="+polItoa(int32(attempt))+" st=0 lid=")
+	p.want(now, polTimer, "fetch "+polURL+" a="+itoa(int32(attempt))+" st=0 lid=")
 	p.want(now+1, polRejected, "probe")
-	p.want(now+2, polUnknown, "error rs=2 cors st=0 a="+polItoa(int32(attempt))+" in=-1 | free")
+	p.want(now+2, polUnknown, "error rs=2 cors st=0 a="+itoa(int32(attempt))+" in=-1 | free")
 }
 
 func TestUnknownGraceStartsOverAfterAnOpen(t *testing.T) {

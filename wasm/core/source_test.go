@@ -41,7 +41,7 @@ func run(t *testing.T, cfg Config, sc script) *Source {
 			now, _ = strconv.ParseFloat(verb[1:], 64)
 			continue
 		}
-		got := step(s, func() {
+		got := step(t, s, func() {
 			switch verb {
 			case "start":
 				s.Start(now)
@@ -289,7 +289,7 @@ func TestInputsAfterTheEndDoNothing(t *testing.T) {
 		"hidden": func() { s.Hidden(true, 1) }, "online": func() { s.Online(1) }, "headers": func() { s.HeadersFailed("x") },
 		"internal": func() { s.Internal("x") },
 	} {
-		if got := step(s, in); got != "" {
+		if got := step(t, s, in); got != "" {
 			t.Errorf("%s after close: %s", name, got)
 		}
 	}
@@ -325,7 +325,7 @@ func FuzzSource(f *testing.F) {
 			case 8:
 				s.Response(503, "", "", 5, now)
 			}
-			actionLines(s.Out) // panics on a malformed Out
+			actionLines(t, s.Out) // fails on a malformed Out
 		}
 	})
 }
