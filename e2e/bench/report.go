@@ -701,7 +701,13 @@ func (r *report) markdown() string {
 			bs := r.Before.Size
 			p("| eventsource.wasm before (%s, same flags and toolchain) | %s B | %s B | %s B |\n", beforeCommit[:7], thousands(bs.Raw), thousands(bs.Gzip9), thousands(bs.Brotli11))
 		}
-		p("| eventsource.mjs + wasm_exec.js | %s B | %s B | |\n\n", thousands(s.OtherRaw), thousands(s.OtherGzip))
+		p("| eventsource.mjs + wasm_exec.js | %s B | %s B | |\n", thousands(s.OtherRaw), thousands(s.OtherGzip))
+		if s.SharedRaw > 0 {
+			p("| shared.mjs (the page side of `shared: true`) | %s B | %s B | %s B |\n", thousands(s.SharedRaw), thousands(s.SharedGzip9), thousands(s.SharedBrotli11))
+			p("| a page that only shares: shared.mjs + eventsource.mjs + wasm_exec.js, no .wasm | %s B | %s B | %s B |\n",
+				thousands(s.SharedPageRaw), thousands(s.SharedPageGzip9), thousands(s.SharedPageBr11))
+		}
+		p("\n")
 	}
 	if r.Before != nil && r.Before.Error != "" {
 		p("The engine before its inversion could not be built, so its figures are missing: %s\n\n", strings.ReplaceAll(r.Before.Error, "\n", " "))

@@ -164,6 +164,16 @@ type sizeReport struct {
 	GzipTool  string `json:"gzip_tool"`
 	OtherRaw  int    `json:"glue_raw"`  // eventsource.mjs + wasm_exec.js
 	OtherGzip int    `json:"glue_gzip"` // the same, gzip -9 each, summed
+
+	// What a page that only uses shared streams (load({ shared: true }))
+	// downloads: the page side of the sharing (shared.mjs) alone, and with
+	// the module and wasm_exec.js; such a page loads no .wasm (issue 11).
+	SharedRaw       int `json:"shared_raw,omitempty"`
+	SharedGzip9     int `json:"shared_gzip9,omitempty"`
+	SharedBrotli11  int `json:"shared_brotli11,omitempty"`
+	SharedPageRaw   int `json:"shared_page_raw,omitempty"`
+	SharedPageGzip9 int `json:"shared_page_gzip9,omitempty"`
+	SharedPageBr11  int `json:"shared_page_brotli11,omitempty"`
 }
 
 func ensureBrotli() (string, error) {
@@ -235,6 +245,28 @@ func measureSizes(dist string) (sizeReport, error) {
 		}
 		r.OtherRaw += len(b)
 		r.OtherGzip += n
+	}
+	// The shared-only page: one download each of the three modules, as one
+	// compressed figure per file summed (each is served on its own).
+	for _, f := range []string{"shared.mjs", "eventsource.mjs", "wasm_exec.js"} {
+		b, err := os.ReadFile(filepath.Join(dist, f))
+		if err != nil {
+			return r, err
+		}
+		gz, _, err := gzipSize(b)
+		if err != nil {
+			return r, err
+		}
+		bro, err := compressedSize(br, []string{"-q", "11", "-c"}, b)
+		if err != nil {
+			return r, err
+		}
+		if f == "shared.mjs" {
+			r.SharedRaw, r.SharedGzip9, r.SharedBrotli11 = len(b), gz, bro
+		}
+		r.SharedPageRaw += len(b)
+		r.SharedPageGzip9 += gz
+		r.SharedPageBr11 += bro
 	}
 	return r, nil
 }
