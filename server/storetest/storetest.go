@@ -7,7 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,4 +280,59 @@ func testContent(t *testing.T, s server.Store, id string) {
 	if !slices.Equal(got, in) {
 		t.Errorf("got %+v\nwant %+v", got, in)
 	}
+}
+
+// BenchmarkResume fills store with a finished answer of 5,000 tokens and
+// measures replaying it from the first event: over loopback HTTP
+// (server.ResumeHandler) and through server.Follow alone. Every replay
+// checks it got every token. The memory store and the Redis one report it
+// in BENCHMARKS.md; a user's store can run it the same way.
+func BenchmarkResume(b *testing.B, store server.Store) {
+	const tokens = 5000
+	ctx := context.Background()
+	w, err := server.NewWriter(ctx, store, "bench-"+server.NewStreamID())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range tokens {
+		if _, err := w.Append(ctx, "", fmt.Sprintf(`{"delta":" token%d"}`, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Finish(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("http", func(b *testing.B) {
+		ts := httptest.NewServer(server.ResumeHandler(store, server.StreamOptions{}))
+		defer ts.Close()
+		for range b.N {
+			req, _ := http.NewRequest("GET", ts.URL, nil)
+			req.Header.Set("Last-Event-ID", server.ResumeID(w.Stream(), 0))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || strings.Count(string(body), "\n\n") != tokens+1 {
+				b.Fatalf("%d events (%v)", strings.Count(string(body), "\n\n")-1, err)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/replay")
+	})
+	b.Run("follow", func(b *testing.B) {
+		for range b.N {
+			n := 0
+			for _, err := range server.Follow(ctx, store, w.Stream(), 0) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if n != tokens {
+				b.Fatalf("%d entries", n)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/replay")
+	})
 }
