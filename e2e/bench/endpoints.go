@@ -14,6 +14,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/wasm-eventsource/wasm-eventsource/internal/chat"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/httpx"
 	"github.com/wasm-eventsource/wasm-eventsource/internal/testserver"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
@@ -154,7 +155,7 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var err error
-		if n, err = testserver.IntParam(q, "n", 0, 1, maxCount); err != nil || n == 0 {
+		if n, err = httpx.IntParam(q, "n", 0, 1, maxCount); err != nil || n == 0 {
 			http.Error(w, "n: want a positive integer", http.StatusBadRequest)
 			return
 		}
@@ -180,10 +181,10 @@ func (a *benchAPI) serveLLM(w http.ResponseWriter, r *http.Request) {
 // is taken right before the write.
 func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	n, err := testserver.IntParam(q, "n", 1000, 0, maxCount)
+	n, err := httpx.IntParam(q, "n", 1000, 0, maxCount)
 	every := 5
 	if err == nil {
-		every, err = testserver.IntParam(q, "every", 5, 1, 60_000)
+		every, err = httpx.IntParam(q, "every", 5, 1, 60_000)
 	}
 	if err != nil {
 		http.Error(w, "bad n or every: "+err.Error(), http.StatusBadRequest)
@@ -217,10 +218,10 @@ func (a *benchAPI) serveLatency(w http.ResponseWriter, r *http.Request) {
 // the driver to release it.
 func (a *benchAPI) serveMillion(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	n, err := testserver.IntParam(q, "n", 1000000, 0, maxCount)
+	n, err := httpx.IntParam(q, "n", 1000000, 0, maxCount)
 	size := 32
 	if err == nil {
-		size, err = testserver.IntParam(q, "size", 32, 0, testserver.BulkMaxSize)
+		size, err = httpx.IntParam(q, "size", 32, 0, testserver.BulkMaxSize)
 	}
 	g := a.gate(q.Get("gate"))
 	if err != nil || g == nil {

@@ -18,11 +18,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/wasm-eventsource/wasm-eventsource/internal/httpx"
 	"github.com/wasm-eventsource/wasm-eventsource/server"
 )
 
@@ -140,10 +140,10 @@ type params struct {
 
 func parseParams(q url.Values) (p params, err error) {
 	var delay int
-	if delay, err = intParam(q, "delay", 30, 0, 10_000); err != nil {
+	if delay, err = httpx.IntParam(q, "delay", 30, 0, 10_000); err != nil {
 		return p, err
 	}
-	if p.drop, err = intParam(q, "drop", 0, 0, 1<<30); err != nil {
+	if p.drop, err = httpx.IntParam(q, "drop", 0, 0, 1<<30); err != nil {
 		return p, err
 	}
 	p.delay = time.Duration(delay) * time.Millisecond
@@ -162,17 +162,17 @@ func parseParams(q url.Values) (p params, err error) {
 func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		jsonError(w, http.StatusMethodNotAllowed, "use POST")
+		httpx.JSONError(w, http.StatusMethodNotAllowed, "use POST")
 		return
 	}
 	if !h.validToken(r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wasm-eventsource demo"`)
-		jsonError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+		httpx.JSONError(w, http.StatusUnauthorized, "missing or invalid bearer token")
 		return
 	}
 	p, err := parseParams(r.URL.Query())
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		httpx.JSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	prompt, err := parsePrompt(http.MaxBytesReader(w, r.Body, maxBody))
@@ -182,13 +182,13 @@ func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooBig) {
 			code = http.StatusRequestEntityTooLarge
 		}
-		jsonError(w, code, err.Error())
+		httpx.JSONError(w, code, err.Error())
 		return
 	}
 	id := server.NewStreamID()
 	wr, err := server.NewWriter(r.Context(), h.store, id)
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, err.Error())
+		httpx.JSONError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	h.wg.Add(1)
@@ -243,17 +243,17 @@ func (h *Handler) logf(format string, args ...any) {
 func (h *Handler) serveResume(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		jsonError(w, http.StatusMethodNotAllowed, "use GET")
+		httpx.JSONError(w, http.StatusMethodNotAllowed, "use GET")
 		return
 	}
 	p, err := parseParams(r.URL.Query())
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		httpx.JSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	stream, seq, ok := server.ParseResumeID(r.Header.Get("Last-Event-Id"))
 	if !ok {
-		jsonError(w, http.StatusBadRequest, "Last-Event-ID: want <stream>.<seq> from an earlier answer")
+		httpx.JSONError(w, http.StatusBadRequest, "Last-Event-ID: want <stream>.<seq> from an earlier answer")
 		return
 	}
 	h.stream(w, r, stream, seq, p.drop)
@@ -264,11 +264,11 @@ func (h *Handler) serveResume(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, stream string, after uint64, drop int) {
 	first, finished, err := h.store.Read(r.Context(), stream, after, 0)
 	if errors.Is(err, server.ErrStreamNotFound) {
-		jsonError(w, http.StatusNotFound, "no such answer, or it expired")
+		httpx.JSONError(w, http.StatusNotFound, "no such answer, or it expired")
 		return
 	}
 	if err != nil {
-		jsonError(w, http.StatusServiceUnavailable, err.Error())
+		httpx.JSONError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	st, err := server.NewStream(w, r, h.opts.Stream)
@@ -354,28 +354,4 @@ func parsePrompt(body io.Reader) (string, error) {
 		return "", errors.New(`body: "prompt" is empty`)
 	}
 	return *req.Prompt, nil
-}
-
-// jsonError answers with {"error": msg} and status code.
-func jsonError(w http.ResponseWriter, code int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	b, _ := json.Marshal(map[string]string{"error": msg})
-	w.Write(append(b, '\n'))
-}
-
-// intParam reads the integer query parameter name: def when absent, else a
-// decimal integer with min <= v <= max.
-func intParam(q url.Values, name string, def, min, max int) (int, error) {
-	s, ok := q[name]
-	if !ok {
-		return def, nil
-	}
-	v, err := strconv.Atoi(s[0])
-	if err != nil || v < min || v > max {
-		return 0, fmt.Errorf("%s: want an integer in [%d, %d], got %q", name, min, max, s[0])
-	}
-	return v, nil
 }

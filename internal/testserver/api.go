@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/wasm-eventsource/wasm-eventsource/internal/chat"
+	"github.com/wasm-eventsource/wasm-eventsource/internal/httpx"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
 
@@ -37,7 +37,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "/api/origins":
 		s.serveOrigins(w, r)
 	default:
-		jsonError(w, http.StatusNotFound, "no such endpoint")
+		httpx.JSONError(w, http.StatusNotFound, "no such endpoint")
 	}
 }
 
@@ -69,30 +69,6 @@ func (s *Server) apiCORS(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) allowedOrigin(origin string) bool {
 	// origins is written only before serving starts.
 	return s.origins[origin]
-}
-
-// jsonError answers with {"error": msg} and status code.
-func jsonError(w http.ResponseWriter, code int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	b, _ := json.Marshal(map[string]string{"error": msg})
-	w.Write(append(b, '\n'))
-}
-
-// IntParam reads the integer query parameter name of q: def when absent,
-// else its value, which must be a decimal integer with min <= v <= max.
-func IntParam(q url.Values, name string, def, min, max int) (int, error) {
-	s, ok := q[name]
-	if !ok {
-		return def, nil
-	}
-	v, err := strconv.Atoi(s[0])
-	if err != nil || v < min || v > max {
-		return 0, fmt.Errorf("%s: want an integer in [%d, %d], got %q", name, min, max, s[0])
-	}
-	return v, nil
 }
 
 // ChatDeltas returns the "delta" strings /api/chat streams for prompt
@@ -156,17 +132,17 @@ func AppendBulkEvent(dst []byte, i, size int) []byte {
 // L+1, and answers 204 (which stops an EventSource) when L >= N.
 func (s *Server) serveBulk(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	n, err := IntParam(q, "n", 1000, 0, 10_000_000)
+	n, err := httpx.IntParam(q, "n", 1000, 0, 10_000_000)
 	var size int
 	if err == nil {
-		size, err = IntParam(q, "size", 100, 0, BulkMaxSize)
+		size, err = httpx.IntParam(q, "size", 100, 0, BulkMaxSize)
 	}
 	flush := q.Get("flush")
 	if err == nil && flush != "" && flush != "each" && flush != "end" {
 		err = fmt.Errorf("flush: want each or end, got %q", flush)
 	}
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		httpx.JSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	first := 1
@@ -234,7 +210,7 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 		Body    string            `json:"body"`
 	}{r.Method, r.URL.RequestURI(), r.Host, headers, string(body)})
 	if err != nil {
-		jsonError(w, http.StatusInternalServerError, err.Error())
+		httpx.JSONError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	SetStreamHeaders(w.Header())
