@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasm-eventsource/wasm-eventsource/internal/leakcheck"
+
 	"github.com/wasm-eventsource/wasm-eventsource/server"
 	"github.com/wasm-eventsource/wasm-eventsource/sse"
 )
@@ -34,33 +36,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(fanoutEnv); spec != "" {
 		os.Exit(fanoutClients(spec))
 	}
-	code := m.Run()
-	if code == 0 {
-		left := leftGoroutines()
-		for deadline := time.Now().Add(10 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = leftGoroutines() {
-			http.DefaultClient.CloseIdleConnections()
-			time.Sleep(50 * time.Millisecond)
-		}
-		if len(left) > 0 {
-			fmt.Fprintf(os.Stderr, "%d goroutines left after the tests:\n\n%s\n", len(left), strings.Join(left, "\n\n"))
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// leftGoroutines are the stacks of the goroutines other than this one and
-// the runtime's and testing's own.
-func leftGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	var left []string
-	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "TestMain") || strings.Contains(g, "os/signal.") || strings.TrimSpace(g) == "" {
-			continue
-		}
-		left = append(left, g)
-	}
-	return left
+	os.Exit(leakcheck.After(m.Run()))
 }
 
 // fanoutClients opens the subscribers, says "ready" on stdout once every

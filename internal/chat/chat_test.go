@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasm-eventsource/wasm-eventsource/internal/leakcheck"
+
 	"github.com/wasm-eventsource/wasm-eventsource/internal/chat"
 	"github.com/wasm-eventsource/wasm-eventsource/internal/redistest"
 	"github.com/wasm-eventsource/wasm-eventsource/server"
@@ -274,7 +276,7 @@ func TestEncoders(t *testing.T) {
 func TestClientLeavingFreesItsStream(t *testing.T) {
 	in := newInstance(t, nil)
 	streams := func() (n int) {
-		for _, g := range leftGoroutines() {
+		for _, g := range leakcheck.Left() {
 			if strings.Contains(g, "chat.(*Handler).stream") {
 				n++
 			}
