@@ -186,10 +186,14 @@ test("maxRetries ends in CLOSED with retries-exhausted; backoff grows", async ()
 });
 
 test("idleTimeout: silence counts as a drop, bytes (even comments) do not", async () => {
-  reset([{ chunks: [":\n", ":\n", ":\n", "data: a\n\n"], gap: 20, hold: true }, { chunks: ["data: b\n\n"], hold: true }]);
-  const es = new ES(U, { idleTimeout: 80 });
+  // 15 comments 40 ms apart span 600 ms, twice the timeout: were comments
+  // not counted, idle would fire before "a". Each gap leaves the timeout
+  // 7 times its length, for a loaded machine that stalls the timers.
+  const comments = Array.from({ length: 15 }, () => ":\n");
+  reset([{ chunks: [...comments, "data: a\n\n"], gap: 40, hold: true }, { chunks: ["data: b\n\n"], hold: true }]);
+  const es = new ES(U, { idleTimeout: 300 });
   const trace = record(es, ["message", "error"]);
-  await until(() => trace.length >= 2, 3000);
+  await until(() => trace.length >= 2, 5000);
   es.close();
   assert.deepEqual(brief(trace), ["message(a) id= rs=1", "error rs=0 idle"]);
 });
